@@ -1,0 +1,33 @@
+//===- ONNX.h - import ONNX models into qcc IR ------------------*- C++ -*-===//
+
+#ifndef QCC_IMPORT_ONNX_H
+#define QCC_IMPORT_ONNX_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/StringRef.h"
+
+namespace qcc {
+
+struct ONNXImportOptions {
+  /// Run the ONNX library's checker on models it knows (IR version and
+  /// opsets no newer than the library's); newer models skip it.
+  bool runChecker = true;
+};
+
+/// Imports the ONNX model at `path` (with its external data files beside
+/// it) into a module holding `func.func @main`. Weights become
+/// `dense_resource` blobs; external data is memory-mapped, not copied.
+/// Problems are reported through the context's diagnostic handler, naming the
+/// file and the ONNX node; returns null after any error.
+mlir::OwningOpRef<mlir::ModuleOp>
+importONNX(llvm::StringRef path, mlir::MLIRContext &context,
+           const ONNXImportOptions &options = {});
+
+/// Registers what importONNX needs in `registry` (the qcc, arith and func
+/// dialects).
+void registerONNXImportDialects(mlir::DialectRegistry &registry);
+
+} // namespace qcc
+
+#endif // QCC_IMPORT_ONNX_H

@@ -1,0 +1,33 @@
+//===- Pipeline.h - the library behind the qcc driver -----------*- C++ -*-===//
+
+#ifndef QCC_PIPELINE_PIPELINE_H
+#define QCC_PIPELINE_PIPELINE_H
+
+#include "qcc/Pipeline/Options.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/PassManager.h"
+
+namespace qcc {
+
+/// The passes that turn a freshly imported module into the float qcc IR
+/// that `--emit=mlir` prints: recognition of transformer ops, then
+/// canonicalization and CSE.
+void buildImportPipeline(mlir::OpPassManager &pm);
+
+/// Registers the dialects a compilation uses.
+void registerPipelineDialects(mlir::DialectRegistry &registry);
+
+/// Imports `options.inputPath` and runs the pipeline up to `options.emit`.
+/// Stages that do not exist yet are refused with a diagnostic. Returns null
+/// after any error (reported through the context).
+mlir::OwningOpRef<mlir::ModuleOp> compile(const CompileOptions &options,
+                                          mlir::MLIRContext &context);
+
+/// Formats diagnostics as `<file>: error: <message>`: qcc's diagnostics name
+/// the ONNX node in the message, and ONNX files have no line numbers.
+void installDiagnosticPrinter(mlir::MLIRContext &context,
+                              llvm::raw_ostream &os);
+
+} // namespace qcc
+
+#endif // QCC_PIPELINE_PIPELINE_H

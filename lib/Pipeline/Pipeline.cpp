@@ -1,0 +1,40 @@
+//===- Pipeline.cpp - scheme x target -> passes; the library behind qcc ---===//
+
+#include "qcc/Pipeline/Pipeline.h"
+#include "qcc/Import/ONNX.h"
+#include "passes/Passes.h"
+#include "mlir/Transforms/Passes.h"
+#include <fmt/format.h>
+
+using namespace mlir;
+
+void qcc::buildImportPipeline(OpPassManager &pm) {
+  pm.addPass(qcc::createRecognizePass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void qcc::registerPipelineDialects(DialectRegistry &registry) {
+  registerONNXImportDialects(registry);
+}
+
+OwningOpRef<ModuleOp> qcc::compile(const CompileOptions &options,
+                                   MLIRContext &context) {
+  Location loc = FileLineColLoc::get(&context, options.inputPath, 0, 0);
+  if (options.emit != EmitStage::Mlir) {
+    // Pinned by test/qcc/emit-stages.test: each stage replaces its refusal.
+    emitError(loc) << fmt::format(
+        "--emit={} is not implemented yet; this qcc imports and recognises "
+        "models (--emit=mlir), quantization and code generation come next",
+        stringify(options.emit).str());
+    return nullptr;
+  }
+  OwningOpRef<ModuleOp> module = importONNX(options.inputPath, context);
+  if (!module)
+    return nullptr;
+  PassManager pm(&context);
+  buildImportPipeline(pm);
+  if (failed(pm.run(*module)))
+    return nullptr;
+  return module;
+}

@@ -1,0 +1,19 @@
+//===- Passes.h - qcc passes ------------------------------------*- C++ -*-===//
+
+#ifndef QCC_PASSES_PASSES_H
+#define QCC_PASSES_PASSES_H
+
+#include "dialects/qcc/QccDialect.h"
+#include "mlir/Pass/Pass.h"
+
+namespace qcc {
+
+#define GEN_PASS_DECL
+#include "passes/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "passes/Passes.h.inc"
+
+} // namespace qcc
+
+#endif // QCC_PASSES_PASSES_H
