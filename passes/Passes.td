@@ -18,8 +18,9 @@ def RecognizePass : Pass<"qcc-recognize", "::mlir::ModuleOp"> {
       `reciprocal`/`sqrt` and `pow(x, 2)` or `x · x`) becomes `qcc.rms_norm`;
     - mean/variance layer normalization decompositions become
       `qcc.layer_norm`;
-    - `x · 0.5 · (1 + erf(x / √2))` becomes
-      `qcc.gelu`; `x · sigmoid(x)` becomes `qcc.silu`;
+    - `x · 0.5 · (1 + erf(x / √2))` and the tanh approximation become
+      `qcc.gelu` (`approximate = "none"` / `"tanh"`); `x · sigmoid(x)`
+      becomes `qcc.silu`;
     - `x · cos + rotate_half(x) · sin` becomes `qcc.rotary`;
     - `softmax(q · kᵀ · scale (+ mask)) · v`, looking through the
       key/value head repetition of grouped-query attention, becomes

@@ -1,9 +1,9 @@
 //===- Recognize.cpp - recognise transformer ops in imported graphs -------===//
 
-#include "passes/Passes.h"
-#include "passes/RecognizeInternals.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "passes/Passes.h"
+#include "passes/RecognizeInternals.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 namespace qcc {

@@ -14,19 +14,93 @@ static bool isScaledBySqrtHalf(Value value, Value &x) {
     return isScalarConstant(div.getRhs(), std::sqrt(2.0));
   }
   if (auto mul = value.getDefiningOp<MulOp>()) {
-    auto match = matchEitherOrder(mul, [](Value v) {
-      return isScalarConstant(v, std::sqrt(0.5));
-    });
+    auto match = matchEitherOrder(
+        mul, [](Value v) { return isScalarConstant(v, std::sqrt(0.5)); });
     x = match ? match->second : Value();
     return match.has_value();
   }
   return false;
 }
 
+/// Given `inner` (erf(x/√2) or tanh(...)), matches x · 0.5 · (1 + inner)
+/// in any association of the two products and returns the op computing it,
+/// or null.
+static Operation *matchHalfXTimesOnePlus(Value inner, Value x) {
+  auto add = dyn_cast_or_null<AddOp>(singleUser(inner));
+  if (!add || !isScalarConstant(otherOperand(add, inner), 1.0))
+    return nullptr;
+  auto mul = dyn_cast_or_null<MulOp>(singleUser(add.getResult()));
+  if (!mul || mul.getType() != x.getType())
+    return nullptr;
+  Value other = otherOperand(mul, add.getResult());
+  auto isHalf = [](Value v) { return isScalarConstant(v, 0.5); };
+  // (x · 0.5) · (1 + inner)
+  if (auto half = other.getDefiningOp<MulOp>()) {
+    auto match = matchEitherOrder(half, isHalf);
+    return match && match->second == x ? mul.getOperation() : nullptr;
+  }
+  // (x · (1 + inner)) · 0.5 or (0.5 · (1 + inner)) · x
+  if (other != x && !isHalf(other))
+    return nullptr;
+  auto outer = dyn_cast_or_null<MulOp>(singleUser(mul.getResult()));
+  Value last = outer ? otherOperand(outer, mul.getResult()) : Value();
+  if (last && ((other == x && isHalf(last)) || (isHalf(other) && last == x)))
+    return outer;
+  return nullptr;
+}
+
+/// Whether `value` is x³ as pow(x, 3) or x · x · x; sets `x`.
+static bool isCubeOf(Value value, Value &x) {
+  if (auto pow = value.getDefiningOp<PowOp>()) {
+    x = pow.getLhs();
+    return isScalarConstant(pow.getRhs(), 3.0);
+  }
+  auto mul = value.getDefiningOp<MulOp>();
+  if (!mul)
+    return false;
+  for (auto [square, single] : {std::pair(mul.getLhs(), mul.getRhs()),
+                                std::pair(mul.getRhs(), mul.getLhs())}) {
+    auto inner = square.getDefiningOp<MulOp>();
+    if (inner && inner.getLhs() == single && inner.getRhs() == single) {
+      x = single;
+      return true;
+    }
+  }
+  return false;
+}
+
+/// Whether `value` is √(2/π) · (x + 0.044715 · x³); sets `x`.
+static bool isTanhGeluArgument(Value value, Value &x) {
+  auto scaled = value.getDefiningOp<MulOp>();
+  auto match = scaled ? matchEitherOrder(scaled,
+                                         [](Value v) {
+                                           return isScalarConstant(
+                                               v, std::sqrt(2.0 / M_PI));
+                                         })
+                      : std::nullopt;
+  auto sum = match ? match->second.getDefiningOp<AddOp>() : nullptr;
+  if (!sum)
+    return false;
+  for (auto [linear, cubic] : {std::pair(sum.getLhs(), sum.getRhs()),
+                               std::pair(sum.getRhs(), sum.getLhs())}) {
+    auto term = cubic.getDefiningOp<MulOp>();
+    auto coefficient =
+        term ? matchEitherOrder(
+                   term, [](Value v) { return isScalarConstant(v, 0.044715); })
+             : std::nullopt;
+    Value cubed;
+    if (coefficient && isCubeOf(coefficient->second, cubed) &&
+        cubed == linear) {
+      x = linear;
+      return true;
+    }
+  }
+  return false;
+}
+
 namespace {
 
-/// x · 0.5 · (1 + erf(x / √2)), in any association of the two products,
-/// -> gelu(x).
+/// x · 0.5 · (1 + erf(x / √2)) -> gelu(x).
 struct RecognizeErfGelu : OpRewritePattern<ErfOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ErfOp erf,
@@ -34,28 +108,27 @@ struct RecognizeErfGelu : OpRewritePattern<ErfOp> {
     Value x;
     if (!isScaledBySqrtHalf(erf.getInput(), x) || x.getType() != erf.getType())
       return failure();
-    auto add = dyn_cast_or_null<AddOp>(singleUser(erf.getResult()));
-    if (!add || !isScalarConstant(otherOperand(add, erf.getResult()), 1.0))
-      return failure();
-    auto mul = dyn_cast_or_null<MulOp>(singleUser(add.getResult()));
-    if (!mul || mul.getType() != x.getType())
-      return failure();
-    Value other = otherOperand(mul, add.getResult());
-    auto isHalf = [](Value v) { return isScalarConstant(v, 0.5); };
-    Operation *replaced = nullptr;
-    if (auto half = other.getDefiningOp<MulOp>();
-        half && matchEitherOrder(half, isHalf) &&
-        otherOperand(half, matchEitherOrder(half, isHalf)->first) == x) {
-      replaced = mul;
-    } else if (other == x || isHalf(other)) {
-      auto outer = dyn_cast_or_null<MulOp>(singleUser(mul.getResult()));
-      Value last = outer ? otherOperand(outer, mul.getResult()) : Value();
-      if (last && ((other == x && isHalf(last)) || (isHalf(other) && last == x)))
-        replaced = outer;
-    }
+    Operation *replaced = matchHalfXTimesOnePlus(erf.getResult(), x);
     if (!replaced)
       return failure();
     rewriter.replaceOpWithNewOp<GeluOp>(replaced, x, "none");
+    return success();
+  }
+};
+
+/// x · 0.5 · (1 + tanh(√(2/π) · (x + 0.044715 · x³))) -> gelu(x, "tanh").
+struct RecognizeTanhGelu : OpRewritePattern<TanhOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(TanhOp tanh,
+                                PatternRewriter &rewriter) const override {
+    Value x;
+    if (!isTanhGeluArgument(tanh.getInput(), x) ||
+        x.getType() != tanh.getType())
+      return failure();
+    Operation *replaced = matchHalfXTimesOnePlus(tanh.getResult(), x);
+    if (!replaced)
+      return failure();
+    rewriter.replaceOpWithNewOp<GeluOp>(replaced, x, "tanh");
     return success();
   }
 };
@@ -79,5 +152,6 @@ struct RecognizeSilu : OpRewritePattern<MulOp> {
 } // namespace
 
 void recognize::populateActivationPatterns(RewritePatternSet &patterns) {
-  patterns.add<RecognizeErfGelu, RecognizeSilu>(patterns.getContext());
+  patterns.add<RecognizeErfGelu, RecognizeTanhGelu, RecognizeSilu>(
+      patterns.getContext());
 }

@@ -1,7 +1,7 @@
 //===- RecognizeAttention.cpp - rotary embedding and attention -> ops -----===//
 
-#include "passes/RecognizeInternals.h"
 #include "mlir/IR/Matchers.h"
+#include "passes/RecognizeInternals.h"
 
 using namespace mlir;
 using namespace qcc;
@@ -52,7 +52,8 @@ static bool isRotateHalf(Value value, Value &x) {
 /// returning the [B, Hkv, T, D] tensor (or `value` when it is not repeated).
 static Value lookThroughRepeatedHeads(Value value) {
   auto reshape = value.getDefiningOp<ReshapeOp>();
-  auto expand = reshape ? reshape.getInput().getDefiningOp<ExpandOp>() : nullptr;
+  auto expand =
+      reshape ? reshape.getInput().getDefiningOp<ExpandOp>() : nullptr;
   auto unsqueeze =
       expand ? expand.getInput().getDefiningOp<UnsqueezeOp>() : nullptr;
   if (!unsqueeze || unsqueeze.getAxes() != ArrayRef<int64_t>{2})
@@ -61,7 +62,8 @@ static Value lookThroughRepeatedHeads(Value value) {
   ArrayRef<int64_t> expanded = expand.getType().getShape();
   ArrayRef<int64_t> result = reshape.getType().getShape();
   if (source.getRank() != 4 || expanded.size() != 5 || result.size() != 4 ||
-      ShapedType::isDynamic(expanded[1]) || ShapedType::isDynamic(expanded[2]) ||
+      ShapedType::isDynamic(expanded[1]) ||
+      ShapedType::isDynamic(expanded[2]) ||
       expanded[1] != source.getDimSize(1) ||
       result[1] != expanded[1] * expanded[2] ||
       result[3] != source.getDimSize(3))
@@ -84,7 +86,8 @@ static std::pair<Value, TransposeOp> transposeKey(Value keyT) {
   if (llvm::equal(permutation, llvm::seq<int64_t>(0, 4)))
     return {source, nullptr};
   OpBuilder detached(keyT.getContext());
-  auto created = TransposeOp::create(detached, keyT.getLoc(), source, permutation);
+  auto created =
+      TransposeOp::create(detached, keyT.getLoc(), source, permutation);
   return {created.getResult(), created};
 }
 

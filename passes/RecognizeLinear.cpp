@@ -1,10 +1,10 @@
 //===- RecognizeLinear.cpp - matmul with a constant weight -> linear ------===//
 
-#include "passes/RecognizeInternals.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
+#include "passes/RecognizeInternals.h"
 
 using namespace mlir;
 using namespace qcc;
@@ -34,10 +34,11 @@ static Value transposeWeight(PatternRewriter &rewriter, Location loc,
                              ElementsAttr weight) {
   auto type = cast<RankedTensorType>(weight.getType());
   int64_t k = type.getDimSize(0), n = type.getDimSize(1);
-  auto transposedType =
-      RankedTensorType::get({n, k}, type.getElementType());
-  if (auto dense = dyn_cast<DenseElementsAttr>(weight); dense && dense.isSplat())
-    return arith::ConstantOp::create(rewriter, loc, dense.reshape(transposedType));
+  auto transposedType = RankedTensorType::get({n, k}, type.getElementType());
+  if (auto dense = dyn_cast<DenseElementsAttr>(weight);
+      dense && dense.isSplat())
+    return arith::ConstantOp::create(rewriter, loc,
+                                     dense.reshape(transposedType));
 
   ArrayRef<char> bytes = rawBytes(weight);
   size_t elementBytes = type.getElementTypeBitWidth() / 8;
@@ -91,7 +92,8 @@ struct MatMulToLinear : OpRewritePattern<MatMulOp> {
   }
 };
 
-/// linear(x, W) + b with b a constant [N] (or [1, ..., 1, N]) -> linear(x, W, b).
+/// linear(x, W) + b with b a constant [N] (or [1, ..., 1, N]) -> linear(x, W,
+/// b).
 struct FoldBiasIntoLinear : OpRewritePattern<AddOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(AddOp op,
@@ -116,8 +118,8 @@ struct FoldBiasIntoLinear : OpRewritePattern<AddOp> {
       SmallVector<int64_t> squeezed;
       for (int64_t axis = 0; axis + 1 < biasType.getRank(); ++axis)
         squeezed.push_back(axis);
-      bias = rewriter.createOrFold<SqueezeOp>(bias.getLoc(), flat, bias,
-                                              squeezed);
+      bias =
+          rewriter.createOrFold<SqueezeOp>(bias.getLoc(), flat, bias, squeezed);
       if (!matchPattern(bias, m_Constant()))
         return failure();
     }

@@ -1,7 +1,7 @@
 //===- RecognizeNorms.cpp - decomposed RMSNorm / LayerNorm -> norm ops ----===//
 
-#include "passes/RecognizeInternals.h"
 #include "mlir/IR/Matchers.h"
+#include "passes/RecognizeInternals.h"
 
 using namespace mlir;
 using namespace qcc;
@@ -94,8 +94,8 @@ struct RecognizeRmsNorm : OpRewritePattern<MulOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(MulOp op,
                                 PatternRewriter &rewriter) const override {
-    for (auto [normalized, weight] :
-         {std::pair(op.getLhs(), op.getRhs()), std::pair(op.getRhs(), op.getLhs())}) {
+    for (auto [normalized, weight] : {std::pair(op.getLhs(), op.getRhs()),
+                                      std::pair(op.getRhs(), op.getLhs())}) {
       Value x, squaredInput;
       double epsilon;
       if (!isNormalized(normalized, x, squaredInput, epsilon) ||
@@ -145,16 +145,16 @@ struct RecognizeLayerNorm : OpRewritePattern<DivOp> {
     }
     rewriter.setInsertionPoint(replaced);
     if (!scale) {
-      auto paramType =
-          RankedTensorType::get({type.getShape().back()}, type.getElementType());
+      auto paramType = RankedTensorType::get({type.getShape().back()},
+                                             type.getElementType());
       scale = arith::ConstantOp::create(
           rewriter, op.getLoc(),
-          DenseElementsAttr::get(paramType,
-                                 rewriter.getFloatAttr(type.getElementType(), 1.0)));
+          DenseElementsAttr::get(
+              paramType, rewriter.getFloatAttr(type.getElementType(), 1.0)));
     }
-    rewriter.replaceOpWithNewOp<LayerNormOp>(
-        replaced, type, x, scale, bias, rewriter.getI64IntegerAttr(-1),
-        rewriter.getF32FloatAttr(epsilon));
+    rewriter.replaceOpWithNewOp<LayerNormOp>(replaced, type, x, scale, bias,
+                                             rewriter.getI64IntegerAttr(-1),
+                                             rewriter.getF32FloatAttr(epsilon));
     return success();
   }
 };

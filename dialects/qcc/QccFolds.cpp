@@ -50,10 +50,10 @@ static T broadcastElement(DenseElementsAttr attr, ArrayRef<int64_t> resultShape,
 /// Folds an elementwise op over constant operands into a constant of
 /// `resultType`; `intFn` and `floatFn` compute one element (either may be
 /// null when the op has no meaning for that element type).
-static Attribute
-foldElementwise(ArrayRef<Attribute> operands, Type resultType,
-                function_ref<std::optional<APInt>(ArrayRef<APInt>)> intFn,
-                function_ref<std::optional<APFloat>(ArrayRef<APFloat>)> floatFn) {
+static Attribute foldElementwise(
+    ArrayRef<Attribute> operands, Type resultType,
+    function_ref<std::optional<APInt>(ArrayRef<APInt>)> intFn,
+    function_ref<std::optional<APFloat>(ArrayRef<APFloat>)> floatFn) {
   auto type = dyn_cast<RankedTensorType>(resultType);
   if (!type || !type.hasStaticShape() ||
       type.getNumElements() > kMaxFoldedElements)
@@ -78,9 +78,10 @@ foldElementwise(ArrayRef<Attribute> operands, Type resultType,
       std::optional<APFloat> value = floatFn(args);
       if (!value)
         return {};
-      values.push_back(isa<FloatType>(elementType)
-                           ? Attribute(FloatAttr::get(elementType, *value))
-                           : IntegerAttr::get(elementType, value->isZero() ? 0 : 1));
+      values.push_back(
+          isa<FloatType>(elementType)
+              ? Attribute(FloatAttr::get(elementType, *value))
+              : IntegerAttr::get(elementType, value->isZero() ? 0 : 1));
     } else {
       SmallVector<APInt> args;
       for (DenseElementsAttr input : inputs)
@@ -104,21 +105,27 @@ OpFoldResult AddOp::fold(FoldAdaptor adaptor) {
   return foldElementwise(
       adaptor.getOperands(), getType(),
       [](ArrayRef<APInt> a) -> std::optional<APInt> { return a[0] + a[1]; },
-      [](ArrayRef<APFloat> a) -> std::optional<APFloat> { return a[0] + a[1]; });
+      [](ArrayRef<APFloat> a) -> std::optional<APFloat> {
+        return a[0] + a[1];
+      });
 }
 
 OpFoldResult SubOp::fold(FoldAdaptor adaptor) {
   return foldElementwise(
       adaptor.getOperands(), getType(),
       [](ArrayRef<APInt> a) -> std::optional<APInt> { return a[0] - a[1]; },
-      [](ArrayRef<APFloat> a) -> std::optional<APFloat> { return a[0] - a[1]; });
+      [](ArrayRef<APFloat> a) -> std::optional<APFloat> {
+        return a[0] - a[1];
+      });
 }
 
 OpFoldResult MulOp::fold(FoldAdaptor adaptor) {
   return foldElementwise(
       adaptor.getOperands(), getType(),
       [](ArrayRef<APInt> a) -> std::optional<APInt> { return a[0] * a[1]; },
-      [](ArrayRef<APFloat> a) -> std::optional<APFloat> { return a[0] * a[1]; });
+      [](ArrayRef<APFloat> a) -> std::optional<APFloat> {
+        return a[0] * a[1];
+      });
 }
 
 OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
@@ -129,7 +136,9 @@ OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
           return std::nullopt;
         return a[0].sdiv(a[1]);
       },
-      [](ArrayRef<APFloat> a) -> std::optional<APFloat> { return a[0] / a[1]; });
+      [](ArrayRef<APFloat> a) -> std::optional<APFloat> {
+        return a[0] / a[1];
+      });
 }
 
 OpFoldResult PowOp::fold(FoldAdaptor adaptor) {
@@ -333,8 +342,7 @@ OpFoldResult ExpandOp::fold(FoldAdaptor adaptor) {
     return getInput();
   DenseElementsAttr input = foldable(adaptor.getInput());
   if (input && input.isSplat() && getType().hasStaticShape())
-    return SplatElementsAttr::get(getType(),
-                                  input.getSplatValue<Attribute>());
+    return SplatElementsAttr::get(getType(), input.getSplatValue<Attribute>());
   return {};
 }
 

@@ -99,8 +99,9 @@ LogicalResult LinearOp::inferReturnTypes(MLIRContext *,
   RankedTensorType input = rankedType(adaptor.getInput());
   RankedTensorType weight = rankedType(adaptor.getWeight());
   if (input.getRank() < 1 || weight.getRank() != 2)
-    return fail(location, "expects an input of rank >= 1 and a weight of rank "
-                          "2, got ",
+    return fail(location,
+                "expects an input of rank >= 1 and a weight of rank "
+                "2, got ",
                 input, " and ", weight);
   if (!compatible(input.getShape().back(), weight.getDimSize(1)))
     return fail(location, "input features ", input.getShape().back(),
@@ -134,8 +135,8 @@ LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
   int64_t k = lhs.getShape().back();
   if (!compatible(k, rhs.getShape()[rhs.getRank() - 2]))
     return fail(location, "contraction sizes differ: ", lhs, " and ", rhs);
-  FailureOr<SmallVector<int64_t>> batch = broadcastShapes(
-      lhs.getShape().drop_back(2), rhs.getShape().drop_back(2));
+  FailureOr<SmallVector<int64_t>> batch =
+      broadcastShapes(lhs.getShape().drop_back(2), rhs.getShape().drop_back(2));
   if (failed(batch))
     return fail(location, "batch dimensions do not broadcast: ", lhs, " and ",
                 rhs);
@@ -165,15 +166,14 @@ LogicalResult LayerNormOp::verify() {
   RankedTensorType type = getInput().getType();
   FailureOr<int64_t> axis = normalizeAxis(getAxis(), type.getRank());
   if (failed(axis))
-    return emitOpError("axis ") << getAxis() << " is out of range for "
-                                << type;
+    return emitOpError("axis ") << getAxis() << " is out of range for " << type;
   ArrayRef<int64_t> normalized = type.getShape().drop_front(*axis);
   if (failed(verifyNormParameter(*this, "scale", getScale().getType(),
                                  normalized, type.getElementType())))
     return failure();
-  if (getBias() && failed(verifyNormParameter(*this, "bias",
-                                              getBias().getType(), normalized,
-                                              type.getElementType())))
+  if (getBias() &&
+      failed(verifyNormParameter(*this, "bias", getBias().getType(), normalized,
+                                 type.getElementType())))
     return failure();
   return success();
 }
@@ -189,8 +189,8 @@ LogicalResult RmsNormOp::verify() {
 
 LogicalResult SoftmaxOp::verify() {
   if (failed(normalizeAxis(getAxis(), getInput().getType().getRank())))
-    return emitOpError("axis ") << getAxis() << " is out of range for "
-                                << getInput().getType();
+    return emitOpError("axis ")
+           << getAxis() << " is out of range for " << getInput().getType();
   return success();
 }
 
@@ -254,8 +254,8 @@ LogicalResult AttentionOp::verify() {
       return emitOpError("mask must be i1 or of the query element type");
     if (maskType.getRank() > 4 ||
         failed(broadcastShapes({q[0], q[1], q[2], k[2]}, maskType.getShape())))
-      return emitOpError("mask ") << maskType
-                                  << " does not broadcast to the scores";
+      return emitOpError("mask ")
+             << maskType << " does not broadcast to the scores";
     if (maskType.getElementType().isInteger(1) != getMaskedValue().has_value())
       return emitOpError("masked_value is required with an i1 mask and only "
                          "then");
@@ -334,7 +334,8 @@ LogicalResult ExpandOp::verify() {
     return emitOpError("result rank ")
            << result.getRank() << " is lower than the input's or the shape's";
   if (failed(broadcastShapes(input.getShape(), result.getShape())))
-    return emitOpError("input ") << input << " does not broadcast to " << result;
+    return emitOpError("input ")
+           << input << " does not broadcast to " << result;
   return success();
 }
 
@@ -360,10 +361,10 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
     for (int64_t dim = 0; dim < first.getRank(); ++dim) {
       int64_t size = type.getDimSize(dim);
       if (dim == *axis) {
-        shape[dim] = ShapedType::isDynamic(shape[dim]) ||
-                             ShapedType::isDynamic(size)
-                         ? ShapedType::kDynamic
-                         : shape[dim] + size;
+        shape[dim] =
+            ShapedType::isDynamic(shape[dim]) || ShapedType::isDynamic(size)
+                ? ShapedType::kDynamic
+                : shape[dim] + size;
       } else if (!compatible(shape[dim], size)) {
         return fail(location, "inputs ", first, " and ", type,
                     " differ in dimension ", dim);
@@ -394,7 +395,8 @@ LogicalResult SliceOp::verify() {
       return axis == dim || axis + input.getRank() == dim;
     });
     if (!sliced && !compatible(input.getDimSize(dim), result.getDimSize(dim)))
-      return emitOpError("changes dimension ") << dim << ", which is not sliced";
+      return emitOpError("changes dimension ")
+             << dim << ", which is not sliced";
   }
   return success();
 }

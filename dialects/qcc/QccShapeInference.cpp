@@ -51,8 +51,9 @@ LogicalResult qcc::inferBroadcastType(std::optional<Location> location,
     bool isCondition = index == 0 && operands.size() == 3;
     if (!isCondition) {
       if (elementType && elementType != type.getElementType())
-        return emitOptionalError(location, "operands have different element "
-                                           "types ",
+        return emitOptionalError(location,
+                                 "operands have different element "
+                                 "types ",
                                  elementType, " and ", type.getElementType());
       elementType = type.getElementType();
     }
@@ -71,13 +72,13 @@ LogicalResult qcc::inferBroadcastType(std::optional<Location> location,
 /// The ONNX name of a function argument's dimension, or "" when unnamed.
 static StringRef dimName(const DimSymbol &symbol) {
   auto arg = dyn_cast<BlockArgument>(symbol.value);
-  auto func = arg ? dyn_cast_or_null<FunctionOpInterface>(
-                        arg.getOwner()->getParentOp())
-                  : nullptr;
+  auto func =
+      arg ? dyn_cast_or_null<FunctionOpInterface>(arg.getOwner()->getParentOp())
+          : nullptr;
   if (!func || !arg.getOwner()->isEntryBlock())
     return "";
-  auto names = func.getArgAttrOfType<ArrayAttr>(arg.getArgNumber(),
-                                                "qcc.dim_names");
+  auto names =
+      func.getArgAttrOfType<ArrayAttr>(arg.getArgNumber(), "qcc.dim_names");
   if (!names || symbol.dim >= static_cast<int64_t>(names.size()))
     return "";
   auto name = dyn_cast<StringAttr>(names[symbol.dim]);
@@ -178,10 +179,10 @@ private:
       bool keepdims = def->getAttrOfType<BoolAttr>("keepdims").getValue();
       int64_t inputDim = 0;
       for (int64_t remaining = dim; inputDim < rank(input); ++inputDim) {
-        bool reduced = axes.empty() ||
-                       llvm::any_of(axes, [&](int64_t axis) {
-                         return axis == inputDim || axis + rank(input) == inputDim;
-                       });
+        bool reduced =
+            axes.empty() || llvm::any_of(axes, [&](int64_t axis) {
+              return axis == inputDim || axis + rank(input) == inputDim;
+            });
         if (reduced && !keepdims)
           continue;
         if (remaining-- == 0)
@@ -254,15 +255,15 @@ std::optional<SmallVector<ShapeEntry>> qcc::getShapeEntries(Value shape) {
     return unknown;
   if (auto op = dyn_cast<ShapeOp>(def)) {
     RankedTensorType input = op.getInput().getType();
-    int64_t start = op.getStart() < 0 ? op.getStart() + input.getRank()
-                                      : op.getStart();
+    int64_t start =
+        op.getStart() < 0 ? op.getStart() + input.getRank() : op.getStart();
     start = std::clamp<int64_t>(start, 0, input.getRank());
     SmallVector<ShapeEntry> entries;
     for (int64_t dim = start; dim < start + length && dim < input.getRank();
          ++dim) {
       if (input.isDynamicDim(dim))
-        entries.push_back({ShapedType::kDynamic,
-                           getDimOrigin(op.getInput(), dim)});
+        entries.push_back(
+            {ShapedType::kDynamic, getDimOrigin(op.getInput(), dim)});
       else
         entries.push_back({input.getDimSize(dim), std::nullopt});
     }
@@ -389,13 +390,12 @@ FailureOr<SmallVector<int64_t>> qcc::inferReshape(ArrayRef<int64_t> inputShape,
                           [](int64_t, const DimSymbol &) { return false; });
 }
 
-FailureOr<SmallVector<int64_t>> qcc::inferReshape(Value input,
-                                                  ArrayRef<ShapeEntry> requested,
-                                                  bool allowZero) {
+FailureOr<SmallVector<int64_t>>
+qcc::inferReshape(Value input, ArrayRef<ShapeEntry> requested, bool allowZero) {
   auto type = cast<RankedTensorType>(input.getType());
-  return inferReshapeImpl(
-      type.getShape(), requested, allowZero,
-      [&](int64_t inputDim, const DimSymbol &symbol) {
-        return isSameDim(input, inputDim, symbol.value, symbol.dim);
-      });
+  return inferReshapeImpl(type.getShape(), requested, allowZero,
+                          [&](int64_t inputDim, const DimSymbol &symbol) {
+                            return isSameDim(input, inputDim, symbol.value,
+                                             symbol.dim);
+                          });
 }

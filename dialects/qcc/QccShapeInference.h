@@ -1,4 +1,5 @@
-//===- QccShapeInference.h - shape rules shared by ops and importer -*- C++ -*-===//
+//===- QccShapeInference.h - shape rules shared by ops and importer -*- C++
+//-*-===//
 //
 // The shape rules of ONNX that more than one op (and the importer) needs:
 // broadcasting, axis normalisation, and reading the statically known entries
@@ -9,11 +10,11 @@
 #ifndef QCC_DIALECTS_QCC_QCCSHAPEINFERENCE_H
 #define QCC_DIALECTS_QCC_QCCSHAPEINFERENCE_H
 
-#include "qcc/Support/MLIR.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Location.h"
 #include "mlir/IR/Value.h"
 #include "mlir/IR/ValueRange.h"
+#include "qcc/Support/MLIR.h"
 #include <optional>
 
 namespace qcc {
@@ -79,9 +80,8 @@ FailureOr<SmallVector<int64_t>> inferReshape(ArrayRef<int64_t> inputShape,
 /// inferReshape for a value `input`, with symbolic entries: a `-1` entry is
 /// also inferred when the dynamic input dimensions are matched by entries
 /// read from the same dimensions (`[b, s, -1, 16]` of a `[b, s, 64]` input).
-FailureOr<SmallVector<int64_t>> inferReshape(Value input,
-                                             ArrayRef<ShapeEntry> requested,
-                                             bool allowZero);
+FailureOr<SmallVector<int64_t>>
+inferReshape(Value input, ArrayRef<ShapeEntry> requested, bool allowZero);
 
 } // namespace qcc
 

@@ -1,8 +1,8 @@
 //===- Diagnostics.cpp - qcc's diagnostic format --------------------------===//
 
-#include "qcc/Pipeline/Pipeline.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Location.h"
+#include "qcc/Pipeline/Pipeline.h"
 
 using namespace mlir;
 

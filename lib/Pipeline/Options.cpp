@@ -19,8 +19,8 @@ template <typename E> struct Spelling {
 const Spelling<Target> kTargets[] = {
     {"x86", Target::X86}, {"host", Target::X86}, {"sm90", Target::SM90}};
 const Spelling<Scheme> kSchemes[] = {
-    {"w4a16", Scheme::W4A16}, {"w8a8", Scheme::W8A8}, {"w4a8", Scheme::W4A8},
-    {"w4a4", Scheme::W4A4},   {"fp8", Scheme::FP8},   {"fp4", Scheme::FP4},
+    {"w4a16", Scheme::W4A16}, {"w8a8", Scheme::W8A8},  {"w4a8", Scheme::W4A8},
+    {"w4a4", Scheme::W4A4},   {"fp8", Scheme::FP8},    {"fp4", Scheme::FP4},
     {"mxfp4", Scheme::MXFP4}, {"nvfp4", Scheme::NVFP4}};
 const Spelling<EmitStage> kStages[] = {{"mlir", EmitStage::Mlir},
                                        {"mlir-quant", EmitStage::MlirQuant},
@@ -46,10 +46,10 @@ StringRef spell(const Spelling<E> (&table)[N], E value) {
 
 template <typename E, size_t N>
 std::string list(const Spelling<E> (&table)[N]) {
-  return llvm::join(llvm::map_range(table, [](const Spelling<E> &entry) {
-                      return entry.name;
-                    }),
-                    ", ");
+  return llvm::join(
+      llvm::map_range(table,
+                      [](const Spelling<E> &entry) { return entry.name; }),
+      ", ");
 }
 } // namespace
 
@@ -119,7 +119,8 @@ std::optional<std::string> qcc::validate(const CompileOptions &options) {
   std::string regexError;
   if (!options.keepFloat.empty() &&
       !llvm::Regex(options.keepFloat).isValid(regexError))
-    return fmt::format("--keep-float='{}' is not a valid regular expression: {}",
-                       options.keepFloat, regexError);
+    return fmt::format(
+        "--keep-float='{}' is not a valid regular expression: {}",
+        options.keepFloat, regexError);
   return std::nullopt;
 }

@@ -1,9 +1,9 @@
 //===- Pipeline.cpp - scheme x target -> passes; the library behind qcc ---===//
 
 #include "qcc/Pipeline/Pipeline.h"
-#include "qcc/Import/ONNX.h"
-#include "passes/Passes.h"
 #include "mlir/Transforms/Passes.h"
+#include "passes/Passes.h"
+#include "qcc/Import/ONNX.h"
 #include <fmt/format.h>
 
 using namespace mlir;

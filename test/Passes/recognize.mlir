@@ -328,3 +328,26 @@ func.func @not_attention(%q: tensor<1x4x5x16xf32>, %k: tensor<1x5x4x16xf32>, %v:
   %u = qcc.transpose %t {permutation = array<i64: 0, 2, 1, 3>} : (tensor<1x5x4x16xf32>) -> tensor<1x4x5x16xf32>
   return %u : tensor<1x4x5x16xf32>
 }
+
+// -----
+
+// Tests the tanh GELU approximation (GPT-2's gelu_new), with x³ as x·x·x.
+// CHECK-LABEL: func.func @tanh_gelu
+// CHECK:         %[[G:.*]] = qcc.gelu %arg0 {approximate = "tanh"} : tensor<?x16xf32>
+// CHECK-NEXT:    return %[[G]]
+func.func @tanh_gelu(%x: tensor<?x16xf32>) -> tensor<?x16xf32> {
+  %coef = arith.constant dense<0.044715> : tensor<f32>
+  %root = arith.constant dense<0.797884583> : tensor<f32>
+  %one = arith.constant dense<1.0> : tensor<f32>
+  %half = arith.constant dense<0.5> : tensor<f32>
+  %sq = qcc.mul %x, %x : (tensor<?x16xf32>, tensor<?x16xf32>) -> tensor<?x16xf32>
+  %cube = qcc.mul %sq, %x : (tensor<?x16xf32>, tensor<?x16xf32>) -> tensor<?x16xf32>
+  %term = qcc.mul %coef, %cube : (tensor<f32>, tensor<?x16xf32>) -> tensor<?x16xf32>
+  %inner = qcc.add %x, %term : (tensor<?x16xf32>, tensor<?x16xf32>) -> tensor<?x16xf32>
+  %arg = qcc.mul %inner, %root : (tensor<?x16xf32>, tensor<f32>) -> tensor<?x16xf32>
+  %t = qcc.tanh %arg : tensor<?x16xf32>
+  %p = qcc.add %t, %one : (tensor<?x16xf32>, tensor<f32>) -> tensor<?x16xf32>
+  %h = qcc.mul %half, %x : (tensor<f32>, tensor<?x16xf32>) -> tensor<?x16xf32>
+  %g = qcc.mul %h, %p : (tensor<?x16xf32>, tensor<?x16xf32>) -> tensor<?x16xf32>
+  return %g : tensor<?x16xf32>
+}

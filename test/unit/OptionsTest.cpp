@@ -9,8 +9,8 @@ using namespace qcc;
 namespace {
 
 TEST(Options, ParsesEverySpellingAndRoundTrips) {
-  for (llvm::StringRef name : {"w4a16", "w8a8", "w4a8", "w4a4", "fp8", "fp4",
-                               "mxfp4", "nvfp4"})
+  for (llvm::StringRef name :
+       {"w4a16", "w8a8", "w4a8", "w4a4", "fp8", "fp4", "mxfp4", "nvfp4"})
     EXPECT_EQ(stringify(*parseScheme(name)), name);
   EXPECT_EQ(parseTarget("host"), Target::X86);
   EXPECT_EQ(parseTarget("sm90"), Target::SM90);

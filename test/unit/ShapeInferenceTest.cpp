@@ -10,7 +10,8 @@ namespace {
 constexpr int64_t kDyn = ShapedType::kDynamic;
 
 TEST(BroadcastShapes, FollowsOnnxMultidirectionalRules) {
-  EXPECT_EQ(*broadcastShapes({2, 1, 4}, {3, 1}), (SmallVector<int64_t>{2, 3, 4}));
+  EXPECT_EQ(*broadcastShapes({2, 1, 4}, {3, 1}),
+            (SmallVector<int64_t>{2, 3, 4}));
   EXPECT_EQ(*broadcastShapes({}, {5}), (SmallVector<int64_t>{5}));
   EXPECT_TRUE(failed(broadcastShapes({2, 3}, {4, 5})));
 }

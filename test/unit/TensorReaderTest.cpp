@@ -18,7 +18,8 @@ class TensorReaderTest : public ::testing::Test {
 protected:
   void SetUp() override {
     context.loadDialect<qcc::QccDialect>();
-    ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("qcc-tensors", directory));
+    ASSERT_FALSE(
+        llvm::sys::fs::createUniqueDirectory("qcc-tensors", directory));
   }
   void TearDown() override { llvm::sys::fs::remove_directories(directory); }
 
@@ -29,14 +30,16 @@ protected:
       return success();
     });
     TensorReader reader{std::string(directory)};
-    return reader.read(&context, tensor, [&] {
-      return emitError(UnknownLoc::get(&context));
-    });
+    return reader.read(&context, tensor,
+                       [&] { return emitError(UnknownLoc::get(&context)); });
   }
 
   /// The bytes behind a resource attribute.
   static ArrayRef<char> blobBytes(ElementsAttr attr) {
-    return cast<DenseResourceElementsAttr>(attr).getRawHandle().getBlob()->getData();
+    return cast<DenseResourceElementsAttr>(attr)
+        .getRawHandle()
+        .getBlob()
+        ->getData();
   }
 
   MLIRContext context;
@@ -83,7 +86,8 @@ TEST_F(TensorReaderTest, LargeTensorsAreResourcesWithTheSameBytes) {
 TEST_F(TensorReaderTest, Int4RawDataIsUnpackedAndSignExtended) {
   // Elements 1, -1, 7, -8, 3 packed low nibble first.
   onnx::TensorProto tensor = makeTensor("q", 22, {5});
-  const char packed[] = {static_cast<char>(0xF1), static_cast<char>(0x87), 0x03};
+  const char packed[] = {static_cast<char>(0xF1), static_cast<char>(0x87),
+                         0x03};
   tensor.set_raw_data(packed, sizeof(packed));
   FailureOr<ElementsAttr> attr = read(tensor);
   ASSERT_TRUE(succeeded(attr)) << errors;

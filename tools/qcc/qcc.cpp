@@ -8,10 +8,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "qcc/Pipeline/Pipeline.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
+#include "qcc/Pipeline/Pipeline.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/InitLLVM.h"
@@ -24,8 +24,9 @@ static cl::opt<std::string> inputPath(cl::Positional, cl::Required,
                                       cl::desc("<model.onnx>"),
                                       cl::cat(qccCategory));
 static cl::opt<std::string>
-    outputPath("o", cl::desc("Output file ('-' for stdout; default: stdout "
-                             "for text stages, <model>.so for --emit=lib)"),
+    outputPath("o",
+               cl::desc("Output file ('-' for stdout; default: stdout "
+                        "for text stages, <model>.so for --emit=lib)"),
                cl::value_desc("file"), cl::cat(qccCategory));
 static cl::opt<std::string> target("target", cl::init("x86"),
                                    cl::desc("Target: x86 (alias host), sm90"),
@@ -68,16 +69,16 @@ static std::optional<qcc::CompileOptions> readOptions() {
   qcc::CompileOptions options;
   std::optional<qcc::Target> parsedTarget = qcc::parseTarget(target);
   if (!parsedTarget)
-    return refuse("unknown --target '" + target + "'; valid targets: " +
-                  qcc::validTargets());
+    return refuse("unknown --target '" + target +
+                  "'; valid targets: " + qcc::validTargets());
   std::optional<qcc::Scheme> parsedScheme = qcc::parseScheme(scheme);
   if (!parsedScheme)
-    return refuse("unknown --scheme '" + scheme + "'; valid schemes: " +
-                  qcc::validSchemes());
+    return refuse("unknown --scheme '" + scheme +
+                  "'; valid schemes: " + qcc::validSchemes());
   std::optional<qcc::EmitStage> stage = qcc::parseEmitStage(emit);
   if (!stage)
-    return refuse("unknown --emit '" + emit + "'; valid stages: " +
-                  qcc::validEmitStages());
+    return refuse("unknown --emit '" + emit +
+                  "'; valid stages: " + qcc::validEmitStages());
   options.inputPath = inputPath;
   options.target = *parsedTarget;
   options.scheme = *parsedScheme;

@@ -3,9 +3,9 @@
 #ifndef QCC_PIPELINE_PIPELINE_H
 #define QCC_PIPELINE_PIPELINE_H
 
-#include "qcc/Pipeline/Options.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
+#include "qcc/Pipeline/Options.h"
 
 namespace qcc {
 

@@ -15,10 +15,11 @@ qcc::onnx_import::checkModel(const onnx::ModelProto &model, int64_t opset) {
   try {
     // The library's checker rejects IR versions and opsets newer than its
     // own; such models are valid, so they skip it rather than fail.
-    int64_t knownOpset = onnx::OpSchemaRegistry::DomainToVersionRange::Instance()
-                             .Map()
-                             .at(onnx::ONNX_DOMAIN)
-                             .second;
+    int64_t knownOpset =
+        onnx::OpSchemaRegistry::DomainToVersionRange::Instance()
+            .Map()
+            .at(onnx::ONNX_DOMAIN)
+            .second;
     if (model.ir_version() > onnx::Version::IR_VERSION || opset > knownOpset)
       return std::nullopt;
     onnx::checker::check_model(model);

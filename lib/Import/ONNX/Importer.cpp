@@ -1,9 +1,9 @@
 //===- Importer.cpp - ONNX ModelProto -> qcc IR ---------------------------===//
 
-#include "qcc/Import/ONNX.h"
 #include "ONNXInternals.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Verifier.h"
+#include "qcc/Import/ONNX.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
@@ -17,7 +17,8 @@ public:
   GraphImporter(MLIRContext &context, StringRef path)
       : context(context), path(path.str()), builder(&context),
         fileLoc(FileLineColLoc::get(&context, path, 0, 0)),
-        tensors(llvm::sys::path::parent_path(path).str()) {}
+        model(std::make_shared<onnx::ModelProto>()),
+        tensors(llvm::sys::path::parent_path(path).str(), model) {}
 
   OwningOpRef<ModuleOp> run(const qcc::ONNXImportOptions &options);
 
@@ -35,8 +36,9 @@ private:
   std::string path;
   OpBuilder builder;
   Location fileLoc;
+  /// Shared with the weight blobs that point into its raw_data.
+  std::shared_ptr<onnx::ModelProto> model;
   TensorReader tensors;
-  onnx::ModelProto model;
   int64_t opset = 0;
   llvm::StringMap<Value> values;
   llvm::StringMap<const onnx::TensorProto *> initializers;
@@ -55,16 +57,17 @@ LogicalResult GraphImporter::readModel() {
     return emitError() << "the model protobuf is " << size
                        << " bytes; models past 2 GB must keep their weights "
                           "in external data files";
-  if (!model.ParseFromArray((*buffer)->getBufferStart(), static_cast<int>(size)))
+  if (!model->ParseFromArray((*buffer)->getBufferStart(),
+                             static_cast<int>(size)))
     return emitError() << "not a valid ONNX model: the protobuf is malformed "
                           "or truncated";
-  if (!model.has_graph())
+  if (!model->has_graph())
     return emitError() << "not a valid ONNX model: it has no graph";
   return success();
 }
 
 LogicalResult GraphImporter::readOpset() {
-  for (const onnx::OperatorSetIdProto &entry : model.opset_import())
+  for (const onnx::OperatorSetIdProto &entry : model->opset_import())
     if (entry.domain().empty() || entry.domain() == "ai.onnx")
       opset = entry.version();
   if (opset == 0)
@@ -72,8 +75,8 @@ LogicalResult GraphImporter::readOpset() {
                           "domain (opset_import)";
   if (opset < kMinOpset || opset > kMaxOpset)
     return emitError() << "opset " << opset
-                       << " is not supported; qcc imports opsets "
-                       << kMinOpset << " to " << kMaxOpset;
+                       << " is not supported; qcc imports opsets " << kMinOpset
+                       << " to " << kMaxOpset;
   return success();
 }
 
@@ -86,7 +89,8 @@ GraphImporter::readValueType(const onnx::ValueInfoProto &info,
   const auto &tensorType = info.type().tensor_type();
   Type elementType = getElementType(&context, tensorType.elem_type());
   if (!elementType)
-    return emitError() << "graph value '" << info.name() << "' has element type "
+    return emitError() << "graph value '" << info.name()
+                       << "' has element type "
                        << getDataTypeName(tensorType.elem_type())
                        << ", which qcc does not support";
   if (!tensorType.has_shape())
@@ -96,8 +100,8 @@ GraphImporter::readValueType(const onnx::ValueInfoProto &info,
   for (const auto &dim : tensorType.shape().dim()) {
     bool isStatic = dim.has_dim_value() && dim.dim_value() >= 0;
     shape.push_back(isStatic ? dim.dim_value() : ShapedType::kDynamic);
-    names.push_back(builder.getStringAttr(
-        dim.has_dim_param() ? dim.dim_param() : ""));
+    names.push_back(
+        builder.getStringAttr(dim.has_dim_param() ? dim.dim_param() : ""));
   }
   return RankedTensorType::get(shape, elementType);
 }
@@ -166,8 +170,8 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
     if (output.empty())
       continue;
     if (i >= results.size() || !results[i])
-      return importer.emitError() << "output #" << i << " ('" << output
-                                  << "') is not supported";
+      return importer.emitError()
+             << "output #" << i << " ('" << output << "') is not supported";
     if (values.count(output))
       return importer.emitError() << "writes tensor '" << output
                                   << "', which an earlier node already wrote";
@@ -177,7 +181,7 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
 }
 
 LogicalResult GraphImporter::importGraph() {
-  const onnx::GraphProto &graph = model.graph();
+  const onnx::GraphProto &graph = model->graph();
   for (const onnx::TensorProto &initializer : graph.initializer())
     initializers[initializer.name()] = &initializer;
 
@@ -229,8 +233,8 @@ LogicalResult GraphImporter::importGraph() {
     if (succeeded(declared)) {
       auto computed = cast<RankedTensorType>(value.getType());
       if (declared->getElementType() != computed.getElementType() ||
-          failed(verifyCompatibleShape(declared->getShape(),
-                                       computed.getShape())))
+          failed(
+              verifyCompatibleShape(declared->getShape(), computed.getShape())))
         return emitError() << "graph output '" << output.name()
                            << "' is declared as " << *declared
                            << " but the graph computes " << computed;
@@ -253,18 +257,19 @@ GraphImporter::run(const qcc::ONNXImportOptions &options) {
   if (failed(readModel()) || failed(readOpset()))
     return nullptr;
   if (options.runChecker) {
-    if (std::optional<std::string> problem = checkModel(model, opset)) {
+    if (std::optional<std::string> problem = checkModel(*model, opset)) {
       emitError() << "the ONNX checker rejects the model: " << *problem;
       return nullptr;
     }
   }
 
   OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
-  module->getOperation()->setAttr("qcc.source", builder.getStringAttr(
-                                                    llvm::sys::path::filename(path)));
-  module->getOperation()->setAttr("qcc.opset", builder.getI64IntegerAttr(opset));
-  module->getOperation()->setAttr("qcc.ir_version",
-                                  builder.getI64IntegerAttr(model.ir_version()));
+  module->getOperation()->setAttr(
+      "qcc.source", builder.getStringAttr(llvm::sys::path::filename(path)));
+  module->getOperation()->setAttr("qcc.opset",
+                                  builder.getI64IntegerAttr(opset));
+  module->getOperation()->setAttr(
+      "qcc.ir_version", builder.getI64IntegerAttr(model->ir_version()));
   builder.setInsertionPointToEnd(module->getBody());
   if (failed(importGraph()) || failed(mlir::verify(*module)))
     return nullptr;
@@ -273,12 +278,11 @@ GraphImporter::run(const qcc::ONNXImportOptions &options) {
 
 OwningOpRef<ModuleOp> qcc::importONNX(StringRef path, MLIRContext &context,
                                       const ONNXImportOptions &options) {
-  context.loadDialect<qcc::QccDialect, arith::ArithDialect,
-                      func::FuncDialect>();
+  context
+      .loadDialect<qcc::QccDialect, arith::ArithDialect, func::FuncDialect>();
   return GraphImporter(context, path).run(options);
 }
 
 void qcc::registerONNXImportDialects(DialectRegistry &registry) {
-  registry.insert<qcc::QccDialect, arith::ArithDialect,
-                  func::FuncDialect>();
+  registry.insert<qcc::QccDialect, arith::ArithDialect, func::FuncDialect>();
 }

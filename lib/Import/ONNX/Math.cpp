@@ -13,15 +13,11 @@ static LogicalResult convertCast(NodeImporter &node) {
   std::optional<int64_t> to = node.intAttr("to");
   Type elementType = to ? getElementType(node.getContext(), *to) : Type();
   if (!elementType)
-    return node.emitError() << "casts to "
-                            << (to ? getDataTypeName(*to) : "no type")
-                            << ", which qcc does not support";
-  FailureOr<Value> result = node.create<CastOp>(
-      node.inputType(0).clone(elementType), {node.input(0)});
-  if (failed(result))
-    return failure();
-  node.setResult(0, *result);
-  return success();
+    return node.emitError()
+           << "casts to " << (to ? getDataTypeName(*to) : "no type")
+           << ", which qcc does not support";
+  return node.bindResult(node.create<CastOp>(
+      node.inputType(0).clone(elementType), {node.input(0)}));
 }
 
 /// Clip(x, min?, max?): bounds are optional constant inputs.
@@ -41,12 +37,8 @@ static LogicalResult convertClip(NodeImporter &node) {
         name, node.getBuilder().getF64FloatAttr(
                   (*bound.value_begin<APFloat>()).convertToDouble())));
   }
-  FailureOr<Value> result =
-      node.create<ClipOp>(node.inputType(0), {node.input(0)}, attrs);
-  if (failed(result))
-    return failure();
-  node.setResult(0, *result);
-  return success();
+  return node.bindResult(
+      node.create<ClipOp>(node.inputType(0), {node.input(0)}, attrs));
 }
 
 void qcc::onnx_import::registerMathOps(OpRegistry &registry) {

@@ -6,22 +6,15 @@ using namespace mlir;
 using namespace qcc::onnx_import;
 using namespace qcc;
 
-/// Binds the result of `created` to output 0.
-static LogicalResult bind(NodeImporter &node, FailureOr<Value> created) {
-  if (failed(created))
-    return failure();
-  node.setResult(0, *created);
-  return success();
-}
-
 static LogicalResult convertMatMul(NodeImporter &node) {
   if (failed(node.requireInputs(2)))
     return failure();
   if (node.inputType(0).getRank() < 2 || node.inputType(1).getRank() < 2)
-    return node.emitError() << "1-D operands are not supported, got "
-                            << node.inputType(0) << " and "
-                            << node.inputType(1);
-  return bind(node, node.create<MatMulOp>(Type(), {node.input(0), node.input(1)}));
+    return node.emitError()
+           << "1-D operands are not supported, got " << node.inputType(0)
+           << " and " << node.inputType(1);
+  return node.bindResult(
+      node.create<MatMulOp>(Type(), {node.input(0), node.input(1)}));
 }
 
 /// Gemm: alpha · op(A) · op(B) + beta · C. B stays a transpose of the
@@ -62,17 +55,17 @@ static LogicalResult convertGemm(NodeImporter &node) {
       return failure();
     product = node.create<AddOp>(Type(), {*product, *scaled});
   }
-  return bind(node, product);
+  return node.bindResult(product);
 }
 
 static LogicalResult convertSoftmax(NodeImporter &node) {
   if (failed(node.requireInputs(1)))
     return failure();
-  return bind(node, node.create<SoftmaxOp>(
-                        node.inputType(0), {node.input(0)},
-                        {node.getBuilder().getNamedAttr(
-                            "axis", node.getBuilder().getI64IntegerAttr(
-                                        node.intAttr("axis", -1)))}));
+  return node.bindResult(node.create<SoftmaxOp>(
+      node.inputType(0), {node.input(0)},
+      {node.getBuilder().getNamedAttr(
+          "axis",
+          node.getBuilder().getI64IntegerAttr(node.intAttr("axis", -1)))}));
 }
 
 static LogicalResult convertLayerNormalization(NodeImporter &node) {
@@ -87,13 +80,12 @@ static LogicalResult convertLayerNormalization(NodeImporter &node) {
   SmallVector<Value> operands = {node.input(0), node.input(1)};
   if (node.input(2))
     operands.push_back(node.input(2));
-  return bind(node, node.create<LayerNormOp>(
-                        node.inputType(0), operands,
-                        {b.getNamedAttr("axis", b.getI64IntegerAttr(
-                                                    node.intAttr("axis", -1))),
-                         b.getNamedAttr("epsilon",
-                                        b.getF32FloatAttr(node.floatAttr("epsilon")
-                                                              .value_or(1e-5f)))}));
+  return node.bindResult(node.create<LayerNormOp>(
+      node.inputType(0), operands,
+      {b.getNamedAttr("axis", b.getI64IntegerAttr(node.intAttr("axis", -1))),
+       b.getNamedAttr(
+           "epsilon",
+           b.getF32FloatAttr(node.floatAttr("epsilon").value_or(1e-5f)))}));
 }
 
 /// ReduceMean/Sum/Max. Axes come from the `axes` attribute before the
@@ -116,11 +108,11 @@ static LogicalResult convertReduce(NodeImporter &node, bool axesAsInput) {
     return success();
   }
   OpBuilder &b = node.getBuilder();
-  return bind(node, node.create<OpTy>(
-                        Type(), {node.input(0)},
-                        {b.getNamedAttr("axes", b.getDenseI64ArrayAttr(axes)),
-                         b.getNamedAttr("keepdims", b.getBoolAttr(
-                                                        node.intAttr("keepdims", 1)))}));
+  return node.bindResult(node.create<OpTy>(
+      Type(), {node.input(0)},
+      {b.getNamedAttr("axes", b.getDenseI64ArrayAttr(axes)),
+       b.getNamedAttr("keepdims",
+                      b.getBoolAttr(node.intAttr("keepdims", 1)))}));
 }
 
 template <typename OpTy, int64_t kAxesInputSince>
@@ -133,7 +125,8 @@ void qcc::onnx_import::registerNNOps(OpRegistry &registry) {
   registry.add("Gemm", {13}, convertGemm);
   registry.add("Softmax", {13}, convertSoftmax);
   registry.add("LayerNormalization", {17}, convertLayerNormalization);
-  registry.add("ReduceMean", {13, 18}, convertReduceVersioned<ReduceMeanOp, 18>);
+  registry.add("ReduceMean", {13, 18},
+               convertReduceVersioned<ReduceMeanOp, 18>);
   registry.add("ReduceMax", {13, 18, 20},
                convertReduceVersioned<ReduceMaxOp, 18>);
   registry.add("ReduceSum", {13}, convertReduceVersioned<ReduceSumOp, 13>);

@@ -9,8 +9,7 @@ using namespace qcc::onnx_import;
 
 InFlightDiagnostic NodeImporter::emitError() {
   return mlir::emitError(loc) << "'onnx." << node.op_type() << "' node \""
-                              << node.name() << "\" (opset " << opset
-                              << "): ";
+                              << node.name() << "\" (opset " << opset << "): ";
 }
 
 LogicalResult NodeImporter::requireInputs(size_t required) {

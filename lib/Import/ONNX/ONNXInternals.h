@@ -28,8 +28,11 @@ std::string getDataTypeName(int32_t code);
 /// Converts TensorProto payloads (inline or external) into attributes.
 class TensorReader {
 public:
-  explicit TensorReader(std::string modelDirectory)
-      : modelDirectory(std::move(modelDirectory)) {}
+  /// `model` owns the inline payloads; when given, large ones are shared with
+  /// the blobs (which keep it alive) instead of copied.
+  explicit TensorReader(std::string modelDirectory,
+                        std::shared_ptr<const onnx::ModelProto> model = nullptr)
+      : modelDirectory(std::move(modelDirectory)), model(std::move(model)) {}
 
   /// The tensor as an elements attribute: inline `dense` for small tensors
   /// (shape arithmetic folds them), a `dense_resource` blob otherwise.
@@ -40,6 +43,7 @@ public:
 
 private:
   std::string modelDirectory;
+  std::shared_ptr<const onnx::ModelProto> model;
 };
 
 class NodeImporter;
@@ -73,9 +77,9 @@ void registerTensorOps(OpRegistry &registry);
 /// The view of one ONNX node that handlers work with.
 class NodeImporter {
 public:
-  NodeImporter(const onnx::NodeProto &node, int64_t opset,
-               int64_t sinceVersion, Location loc, OpBuilder &builder,
-               SmallVector<Value> inputs, const TensorReader &tensors)
+  NodeImporter(const onnx::NodeProto &node, int64_t opset, int64_t sinceVersion,
+               Location loc, OpBuilder &builder, SmallVector<Value> inputs,
+               const TensorReader &tensors)
       : node(node), opset(opset), sinceVersion(sinceVersion), loc(loc),
         builder(builder), inputs(std::move(inputs)), tensors(tensors) {}
 
@@ -87,7 +91,9 @@ public:
   MLIRContext *getContext() { return builder.getContext(); }
 
   /// Input `i`, or null when it is absent or the empty name (optional).
-  Value input(size_t i) const { return i < inputs.size() ? inputs[i] : Value(); }
+  Value input(size_t i) const {
+    return i < inputs.size() ? inputs[i] : Value();
+  }
   size_t numInputs() const { return inputs.size(); }
   RankedTensorType inputType(size_t i) const {
     return cast<RankedTensorType>(inputs[i].getType());
@@ -132,6 +138,13 @@ public:
 
   /// Binds output `i` of the node.
   void setResult(size_t i, Value value);
+  /// Binds output 0 to `created`, passing a failure on.
+  LogicalResult bindResult(FailureOr<Value> created) {
+    if (failed(created))
+      return failure();
+    setResult(0, *created);
+    return success();
+  }
   ArrayRef<Value> getResults() const { return results; }
   size_t numOutputs() const { return node.output_size(); }
 
@@ -149,8 +162,7 @@ private:
 };
 
 /// The operand count of an op with a fixed number of operands.
-template <typename OpTy>
-constexpr size_t fixedOperandCount() {
+template <typename OpTy> constexpr size_t fixedOperandCount() {
   if constexpr (OpTy::template hasTrait<OpTrait::OneOperand>())
     return 1;
   else if constexpr (OpTy::template hasTrait<OpTrait::NOperands<2>::Impl>())
@@ -161,24 +173,19 @@ constexpr size_t fixedOperandCount() {
 
 /// Handler for ONNX ops that are one qcc op over all of the node's inputs,
 /// with an inferred type or the first input's type.
-template <typename OpTy>
-LogicalResult convertDirect(NodeImporter &node) {
+template <typename OpTy> LogicalResult convertDirect(NodeImporter &node) {
   constexpr size_t arity = fixedOperandCount<OpTy>();
   static_assert(arity > 0, "convertDirect needs a fixed operand count");
   SmallVector<Value> operands;
   for (size_t i = 0; i < node.numInputs(); ++i)
     operands.push_back(node.input(i));
   if (operands.size() != arity || llvm::is_contained(operands, Value()))
-    return node.emitError() << "expects " << arity << " inputs, got "
-                            << node.numInputs();
+    return node.emitError()
+           << "expects " << arity << " inputs, got " << node.numInputs();
   Type resultType;
   if constexpr (!OpTy::template hasTrait<InferTypeOpInterface::Trait>())
     resultType = operands.front().getType();
-  FailureOr<Value> result = node.create<OpTy>(resultType, operands);
-  if (failed(result))
-    return failure();
-  node.setResult(0, *result);
-  return success();
+  return node.bindResult(node.create<OpTy>(resultType, operands));
 }
 
 /// Runs the ONNX library's checker on `model` (whose default-domain opset is

@@ -6,13 +6,6 @@ using namespace mlir;
 using namespace qcc::onnx_import;
 using namespace qcc;
 
-static LogicalResult bind(NodeImporter &node, FailureOr<Value> created) {
-  if (failed(created))
-    return failure();
-  node.setResult(0, *created);
-  return success();
-}
-
 static NamedAttribute namedI64(NodeImporter &node, StringRef name,
                                int64_t value) {
   return node.getBuilder().getNamedAttr(
@@ -30,8 +23,9 @@ static NamedAttribute namedArray(NodeImporter &node, StringRef name,
 static std::string formatShape(ArrayRef<int64_t> shape) {
   std::string text = "[";
   for (auto [i, dim] : llvm::enumerate(shape))
-    text += (i ? ", " : "") +
-            (ShapedType::isDynamic(dim) ? std::string("?") : std::to_string(dim));
+    text +=
+        (i ? ", " : "") +
+        (ShapedType::isDynamic(dim) ? std::string("?") : std::to_string(dim));
   return text + "]";
 }
 
@@ -60,9 +54,9 @@ static FailureOr<Value> asIndexVector(NodeImporter &node, Value value) {
 static LogicalResult convertGather(NodeImporter &node) {
   if (failed(node.requireInputs(2)))
     return failure();
-  return bind(node, node.create<GatherOp>(Type(), {node.input(0), node.input(1)},
-                                          {namedI64(node, "axis",
-                                                    node.intAttr("axis", 0))}));
+  return node.bindResult(
+      node.create<GatherOp>(Type(), {node.input(0), node.input(1)},
+                            {namedI64(node, "axis", node.intAttr("axis", 0))}));
 }
 
 static LogicalResult convertReshape(NodeImporter &node) {
@@ -85,11 +79,10 @@ static LogicalResult convertReshape(NodeImporter &node) {
   FailureOr<Value> shapeInput = asIndexVector(node, node.input(1));
   if (failed(shapeInput))
     return failure();
-  return bind(node, node.create<ReshapeOp>(
-                        node.inputType(0).clone(*shape),
-                        {node.input(0), *shapeInput},
-                        {node.getBuilder().getNamedAttr(
-                            "allowzero", node.getBuilder().getBoolAttr(allowZero))}));
+  return node.bindResult(node.create<ReshapeOp>(
+      node.inputType(0).clone(*shape), {node.input(0), *shapeInput},
+      {node.getBuilder().getNamedAttr(
+          "allowzero", node.getBuilder().getBoolAttr(allowZero))}));
 }
 
 static LogicalResult convertTranspose(NodeImporter &node) {
@@ -99,9 +92,8 @@ static LogicalResult convertTranspose(NodeImporter &node) {
       llvm::reverse(llvm::seq<int64_t>(0, node.inputType(0).getRank())));
   if (std::optional<SmallVector<int64_t>> perm = node.intsAttr("perm"))
     permutation = *perm;
-  return bind(node, node.create<TransposeOp>(
-                        Type(), {node.input(0)},
-                        {namedArray(node, "permutation", permutation)}));
+  return node.bindResult(node.create<TransposeOp>(
+      Type(), {node.input(0)}, {namedArray(node, "permutation", permutation)}));
 }
 
 static LogicalResult convertConcat(NodeImporter &node) {
@@ -112,8 +104,8 @@ static LogicalResult convertConcat(NodeImporter &node) {
   std::optional<int64_t> axis = node.intAttr("axis");
   if (!axis)
     return node.emitError() << "has no axis attribute";
-  return bind(node, node.create<ConcatOp>(Type(), inputs,
-                                          {namedI64(node, "axis", *axis)}));
+  return node.bindResult(
+      node.create<ConcatOp>(Type(), inputs, {namedI64(node, "axis", *axis)}));
 }
 
 /// The static size of a slice [start, end) by `step` over a dimension of
@@ -153,8 +145,8 @@ static FailureOr<Value> createSlice(NodeImporter &node, Value input,
   for (auto [i, axis] : llvm::enumerate(axes)) {
     FailureOr<int64_t> dim = normalizeAxis(axis, type.getRank());
     if (failed(dim))
-      return node.emitError() << "axis " << axis << " is out of range for "
-                              << type;
+      return node.emitError()
+             << "axis " << axis << " is out of range for " << type;
     int64_t start = (*knownStarts)[i], end = (*knownEnds)[i],
             step = (*knownSteps)[i];
     if (step == 0)
@@ -162,8 +154,8 @@ static FailureOr<Value> createSlice(NodeImporter &node, Value input,
     bool known = !ShapedType::isDynamic(shape[*dim]) &&
                  !ShapedType::isDynamic(start) && !ShapedType::isDynamic(end) &&
                  !ShapedType::isDynamic(step);
-    shape[*dim] = known ? sliceSize(shape[*dim], start, end, step)
-                        : ShapedType::kDynamic;
+    shape[*dim] =
+        known ? sliceSize(shape[*dim], start, end, step) : ShapedType::kDynamic;
   }
   return node.create<SliceOp>(type.clone(shape), {input, starts, ends, steps},
                               {namedArray(node, "axes", axes)});
@@ -172,8 +164,7 @@ static FailureOr<Value> createSlice(NodeImporter &node, Value input,
 static LogicalResult convertSlice(NodeImporter &node) {
   if (failed(node.requireInputs(3)))
     return failure();
-  if (node.inputType(1).getRank() != 1 ||
-      node.inputType(1).isDynamicDim(0) ||
+  if (node.inputType(1).getRank() != 1 || node.inputType(1).isDynamicDim(0) ||
       !isa<IntegerType>(node.inputType(1).getElementType()))
     return node.emitError() << "starts must be a 1-D integer tensor of static "
                                "length, got "
@@ -190,13 +181,13 @@ static LogicalResult convertSlice(NodeImporter &node) {
       return failure();
     axes = *values;
   }
-  FailureOr<Value> steps = node.input(4)
-                               ? asIndexVector(node, node.input(4))
-                               : node.indexVector(SmallVector<int64_t>(count, 1));
+  FailureOr<Value> steps =
+      node.input(4) ? asIndexVector(node, node.input(4))
+                    : node.indexVector(SmallVector<int64_t>(count, 1));
   if (failed(steps))
     return failure();
-  return bind(node, createSlice(node, node.input(0), *starts, *ends, *steps,
-                                axes));
+  return node.bindResult(
+      createSlice(node, node.input(0), *starts, *ends, *steps, axes));
 }
 
 /// Split into parts given by the `split` input, or else into as many equal
@@ -208,8 +199,8 @@ static LogicalResult convertSplit(NodeImporter &node) {
   int64_t axisAttr = node.intAttr("axis", 0);
   FailureOr<int64_t> axis = normalizeAxis(axisAttr, type.getRank());
   if (failed(axis))
-    return node.emitError() << "axis " << axisAttr << " is out of range for "
-                            << type;
+    return node.emitError()
+           << "axis " << axisAttr << " is out of range for " << type;
   int64_t outputs = node.numOutputs();
   int64_t size = type.getDimSize(*axis);
   SmallVector<int64_t> sizes;
@@ -232,10 +223,9 @@ static LogicalResult convertSplit(NodeImporter &node) {
                             << sizes.size() << " split sizes";
   int64_t offset = 0;
   for (auto [i, part] : llvm::enumerate(sizes)) {
-    FailureOr<Value> slice =
-        createSlice(node, node.input(0), node.indexVector({offset}),
-                    node.indexVector({offset + part}), node.indexVector({1}),
-                    {*axis});
+    FailureOr<Value> slice = createSlice(
+        node, node.input(0), node.indexVector({offset}),
+        node.indexVector({offset + part}), node.indexVector({1}), {*axis});
     if (failed(slice))
       return failure();
     node.setResult(i, *slice);
@@ -253,8 +243,8 @@ static LogicalResult convertUnsqueeze(NodeImporter &node) {
   FailureOr<SmallVector<int64_t>> axes = node.constantInts(1, "axes");
   if (failed(axes))
     return failure();
-  return bind(node, node.create<UnsqueezeOp>(Type(), {node.input(0)},
-                                             {namedArray(node, "axes", *axes)}));
+  return node.bindResult(node.create<UnsqueezeOp>(
+      Type(), {node.input(0)}, {namedArray(node, "axes", *axes)}));
 }
 
 static LogicalResult convertSqueeze(NodeImporter &node) {
@@ -276,8 +266,8 @@ static LogicalResult convertSqueeze(NodeImporter &node) {
         axes.push_back(dim);
     }
   }
-  return bind(node, node.create<SqueezeOp>(Type(), {node.input(0)},
-                                           {namedArray(node, "axes", axes)}));
+  return node.bindResult(node.create<SqueezeOp>(
+      Type(), {node.input(0)}, {namedArray(node, "axes", axes)}));
 }
 
 static LogicalResult convertShape(NodeImporter &node) {
@@ -287,7 +277,7 @@ static LogicalResult convertShape(NodeImporter &node) {
       namedI64(node, "start", node.intAttr("start", 0))};
   if (std::optional<int64_t> end = node.intAttr("end"))
     attrs.push_back(namedI64(node, "end", *end));
-  return bind(node, node.create<ShapeOp>(Type(), {node.input(0)}, attrs));
+  return node.bindResult(node.create<ShapeOp>(Type(), {node.input(0)}, attrs));
 }
 
 static LogicalResult convertExpand(NodeImporter &node) {
@@ -301,8 +291,8 @@ static LogicalResult convertExpand(NodeImporter &node) {
   if (failed(shape))
     return node.emitError() << "cannot expand " << node.inputType(0) << " to "
                             << formatShape(*requested);
-  return bind(node, node.create<ExpandOp>(node.inputType(0).clone(*shape),
-                                          {node.input(0), node.input(1)}));
+  return node.bindResult(node.create<ExpandOp>(node.inputType(0).clone(*shape),
+                                               {node.input(0), node.input(1)}));
 }
 
 static LogicalResult convertRange(NodeImporter &node) {
@@ -324,10 +314,9 @@ static LogicalResult convertRange(NodeImporter &node) {
     length = std::max<int64_t>(
         0, static_cast<int64_t>(std::ceil((*limit - *start) / *delta)));
   }
-  return bind(node, node.create<RangeOp>(
-                        RankedTensorType::get({length},
-                                              node.inputType(0).getElementType()),
-                        {node.input(0), node.input(1), node.input(2)}));
+  return node.bindResult(node.create<RangeOp>(
+      RankedTensorType::get({length}, node.inputType(0).getElementType()),
+      {node.input(0), node.input(1), node.input(2)}));
 }
 
 static LogicalResult convertConstantOfShape(NodeImporter &node) {
@@ -336,9 +325,8 @@ static LogicalResult convertConstantOfShape(NodeImporter &node) {
   FailureOr<SmallVector<int64_t>> shape = knownShape(node, 0);
   if (failed(shape))
     return failure();
-  if (llvm::any_of(*shape, [](int64_t d) {
-        return d < 0 && !ShapedType::isDynamic(d);
-      }))
+  if (llvm::any_of(
+          *shape, [](int64_t d) { return d < 0 && !ShapedType::isDynamic(d); }))
     return node.emitError() << "shape has a negative dimension";
   TypedAttr value = node.getBuilder().getF32FloatAttr(0.0f);
   if (const onnx::AttributeProto *attr = node.attr("value")) {
@@ -350,10 +338,9 @@ static LogicalResult convertConstantOfShape(NodeImporter &node) {
       return node.emitError() << "value must hold one element";
     value = cast<TypedAttr>(*dense.value_begin<Attribute>());
   }
-  return bind(node, node.create<ConstantOfShapeOp>(
-                        RankedTensorType::get(*shape, value.getType()),
-                        {node.input(0)},
-                        {node.getBuilder().getNamedAttr("value", value)}));
+  return node.bindResult(node.create<ConstantOfShapeOp>(
+      RankedTensorType::get(*shape, value.getType()), {node.input(0)},
+      {node.getBuilder().getNamedAttr("value", value)}));
 }
 
 static LogicalResult convertConstant(NodeImporter &node) {
@@ -365,10 +352,13 @@ static LogicalResult convertConstant(NodeImporter &node) {
       return failure();
     value = cast<TypedAttr>(*tensor);
   } else if (std::optional<float> f = node.floatAttr("value_float")) {
-    value = DenseElementsAttr::get(RankedTensorType::get({}, b.getF32Type()), *f);
+    value =
+        DenseElementsAttr::get(RankedTensorType::get({}, b.getF32Type()), *f);
   } else if (std::optional<int64_t> i = node.intAttr("value_int")) {
-    value = DenseElementsAttr::get(RankedTensorType::get({}, b.getI64Type()), *i);
-  } else if (std::optional<SmallVector<int64_t>> ints = node.intsAttr("value_ints")) {
+    value =
+        DenseElementsAttr::get(RankedTensorType::get({}, b.getI64Type()), *i);
+  } else if (std::optional<SmallVector<int64_t>> ints =
+                 node.intsAttr("value_ints")) {
     value = DenseIntElementsAttr::get(
         RankedTensorType::get({static_cast<int64_t>(ints->size())},
                               b.getI64Type()),
@@ -408,11 +398,10 @@ static LogicalResult convertTrilu(NodeImporter &node) {
     k = values->front();
   }
   OpBuilder &b = node.getBuilder();
-  return bind(node, node.create<TriluOp>(
-                        node.inputType(0), {node.input(0)},
-                        {namedI64(node, "k", k),
-                         b.getNamedAttr("upper", b.getBoolAttr(
-                                                     node.intAttr("upper", 1)))}));
+  return node.bindResult(node.create<TriluOp>(
+      node.inputType(0), {node.input(0)},
+      {namedI64(node, "k", k),
+       b.getNamedAttr("upper", b.getBoolAttr(node.intAttr("upper", 1)))}));
 }
 
 void qcc::onnx_import::registerTensorOps(OpRegistry &registry) {

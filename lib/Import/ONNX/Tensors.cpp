@@ -21,11 +21,29 @@ using namespace qcc::onnx_import;
 namespace {
 /// TensorProto.DataType codes (onnx.proto; 17 and above postdate ONNX 1.12).
 enum DataType : int32_t {
-  kFloat = 1, kUint8 = 2, kInt8 = 3, kUint16 = 4, kInt16 = 5, kInt32 = 6,
-  kInt64 = 7, kString = 8, kBool = 9, kFloat16 = 10, kDouble = 11,
-  kUint32 = 12, kUint64 = 13, kComplex64 = 14, kComplex128 = 15,
-  kBfloat16 = 16, kFloat8E4M3FN = 17, kFloat8E4M3FNUZ = 18, kFloat8E5M2 = 19,
-  kFloat8E5M2FNUZ = 20, kUint4 = 21, kInt4 = 22, kFloat4E2M1 = 23,
+  kFloat = 1,
+  kUint8 = 2,
+  kInt8 = 3,
+  kUint16 = 4,
+  kInt16 = 5,
+  kInt32 = 6,
+  kInt64 = 7,
+  kString = 8,
+  kBool = 9,
+  kFloat16 = 10,
+  kDouble = 11,
+  kUint32 = 12,
+  kUint64 = 13,
+  kComplex64 = 14,
+  kComplex128 = 15,
+  kBfloat16 = 16,
+  kFloat8E4M3FN = 17,
+  kFloat8E4M3FNUZ = 18,
+  kFloat8E5M2 = 19,
+  kFloat8E5M2FNUZ = 20,
+  kUint4 = 21,
+  kInt4 = 22,
+  kFloat4E2M1 = 23,
   kFloat8E8M0 = 24,
 };
 } // namespace
@@ -39,38 +57,62 @@ Type qcc::onnx_import::getElementType(MLIRContext *context, int32_t code) {
     return IntegerType::get(context, width, IntegerType::Unsigned);
   };
   switch (code) {
-  case kFloat: return b.getF32Type();
-  case kUint8: return unsignedInt(8);
-  case kInt8: return b.getIntegerType(8);
-  case kUint16: return unsignedInt(16);
-  case kInt16: return b.getIntegerType(16);
-  case kInt32: return b.getIntegerType(32);
-  case kInt64: return b.getIntegerType(64);
-  case kBool: return b.getI1Type();
-  case kFloat16: return b.getF16Type();
-  case kDouble: return b.getF64Type();
-  case kUint32: return unsignedInt(32);
-  case kUint64: return unsignedInt(64);
-  case kBfloat16: return b.getBF16Type();
-  case kFloat8E4M3FN: return b.getType<Float8E4M3FNType>();
-  case kFloat8E4M3FNUZ: return b.getType<Float8E4M3FNUZType>();
-  case kFloat8E5M2: return b.getType<Float8E5M2Type>();
-  case kFloat8E5M2FNUZ: return b.getType<Float8E5M2FNUZType>();
-  case kUint4: return unsignedInt(4);
-  case kInt4: return b.getIntegerType(4);
-  case kFloat4E2M1: return b.getType<Float4E2M1FNType>();
-  case kFloat8E8M0: return b.getType<Float8E8M0FNUType>();
-  default: return nullptr;
+  case kFloat:
+    return b.getF32Type();
+  case kUint8:
+    return unsignedInt(8);
+  case kInt8:
+    return b.getIntegerType(8);
+  case kUint16:
+    return unsignedInt(16);
+  case kInt16:
+    return b.getIntegerType(16);
+  case kInt32:
+    return b.getIntegerType(32);
+  case kInt64:
+    return b.getIntegerType(64);
+  case kBool:
+    return b.getI1Type();
+  case kFloat16:
+    return b.getF16Type();
+  case kDouble:
+    return b.getF64Type();
+  case kUint32:
+    return unsignedInt(32);
+  case kUint64:
+    return unsignedInt(64);
+  case kBfloat16:
+    return b.getBF16Type();
+  case kFloat8E4M3FN:
+    return b.getType<Float8E4M3FNType>();
+  case kFloat8E4M3FNUZ:
+    return b.getType<Float8E4M3FNUZType>();
+  case kFloat8E5M2:
+    return b.getType<Float8E5M2Type>();
+  case kFloat8E5M2FNUZ:
+    return b.getType<Float8E5M2FNUZType>();
+  case kUint4:
+    return unsignedInt(4);
+  case kInt4:
+    return b.getIntegerType(4);
+  case kFloat4E2M1:
+    return b.getType<Float4E2M1FNType>();
+  case kFloat8E8M0:
+    return b.getType<Float8E8M0FNUType>();
+  default:
+    return nullptr;
   }
 }
 
 std::string qcc::onnx_import::getDataTypeName(int32_t code) {
   static const char *names[] = {
-      "UNDEFINED", "FLOAT", "UINT8", "INT8", "UINT16", "INT16", "INT32",
-      "INT64", "STRING", "BOOL", "FLOAT16", "DOUBLE", "UINT32", "UINT64",
-      "COMPLEX64", "COMPLEX128", "BFLOAT16", "FLOAT8E4M3FN",
-      "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ", "UINT4", "INT4",
-      "FLOAT4E2M1", "FLOAT8E8M0"};
+      "UNDEFINED",      "FLOAT",        "UINT8",          "INT8",
+      "UINT16",         "INT16",        "INT32",          "INT64",
+      "STRING",         "BOOL",         "FLOAT16",        "DOUBLE",
+      "UINT32",         "UINT64",       "COMPLEX64",      "COMPLEX128",
+      "BFLOAT16",       "FLOAT8E4M3FN", "FLOAT8E4M3FNUZ", "FLOAT8E5M2",
+      "FLOAT8E5M2FNUZ", "UINT4",        "INT4",           "FLOAT4E2M1",
+      "FLOAT8E8M0"};
   if (code >= 0 && code < static_cast<int32_t>(std::size(names)))
     return names[code];
   return "data type " + std::to_string(code);
@@ -96,8 +138,8 @@ static std::vector<char> unpackNibbles(ArrayRef<char> packed, int64_t count,
   for (int64_t i = 0; i < count; ++i) {
     uint8_t byte = static_cast<uint8_t>(packed[i / 2]);
     uint8_t nibble = i % 2 ? byte >> 4 : byte & 0xF;
-    out[i] = static_cast<char>(isSigned && (nibble & 0x8) ? nibble | 0xF0
-                                                          : nibble);
+    out[i] =
+        static_cast<char>(isSigned && (nibble & 0x8) ? nibble | 0xF0 : nibble);
   }
   return out;
 }
@@ -172,9 +214,9 @@ mapExternal(StringRef path, uint64_t offset, uint64_t length,
   return std::move(*buffer);
 }
 
-FailureOr<ElementsAttr> TensorReader::read(
-    MLIRContext *context, const onnx::TensorProto &tensor,
-    llvm::function_ref<InFlightDiagnostic()> emitError) const {
+FailureOr<ElementsAttr>
+TensorReader::read(MLIRContext *context, const onnx::TensorProto &tensor,
+                   llvm::function_ref<InFlightDiagnostic()> emitError) const {
   Type elementType = getElementType(context, tensor.data_type());
   if (!elementType)
     return emitError() << "tensor '" << tensor.name() << "' has element type "
@@ -188,7 +230,8 @@ FailureOr<ElementsAttr> TensorReader::read(
   int64_t count = type.getNumElements();
   size_t width = storageBytes(elementType);
   bool isNibble = elementType.getIntOrFloatBitWidth() == 4;
-  bool isSigned = elementType.isSignedInteger() || elementType.isSignlessInteger();
+  bool isSigned =
+      elementType.isSignedInteger() || elementType.isSignlessInteger();
 
   // The payload in MLIR's storage layout: either borrowed (mapped file) or
   // owned (copied, converted or unpacked).
@@ -262,21 +305,27 @@ FailureOr<ElementsAttr> TensorReader::read(
     return cast<ElementsAttr>(DenseElementsAttr::getFromRawBuffer(type, bytes));
   }
 
-  // Keep the mapping alive for as long as the blob when the mapped bytes are
-  // aligned for the element type; otherwise copy into an aligned blob. Both
-  // declare the element size as alignment, so the printed IR does not depend
-  // on where the weights were stored.
   std::string key = tensor.name().empty() ? "tensor" : tensor.name();
   for (char &c : key)
     if (!llvm::isAlnum(c) && c != '_' && c != '.')
       c = '_';
+
+  // Weights are not copied: a mapped external file, or the parsed model that
+  // holds inline raw_data, stays alive for as long as the blob, when the bytes
+  // are aligned for the element type. Otherwise they are copied into an
+  // aligned blob. Both declare the element size as alignment, so the printed
+  // IR does not depend on where the weights were stored.
   bool aligned = reinterpret_cast<uintptr_t>(bytes.data()) % width == 0;
+  bool borrowed = owned.empty() && (mapped || model);
   AsmResourceBlob blob;
-  if (mapped && aligned) {
+  if (borrowed && aligned) {
+    std::shared_ptr<const void> keepAlive =
+        mapped ? std::shared_ptr<const void>(std::move(mapped))
+               : std::shared_ptr<const void>(model);
     blob = AsmResourceBlob(
         bytes, width,
-        [buffer = std::move(mapped)](void *, size_t, size_t) mutable {
-          buffer.reset();
+        [keepAlive = std::move(keepAlive)](void *, size_t, size_t) mutable {
+          keepAlive.reset();
         },
         /*dataIsMutable=*/false);
   } else {
