@@ -100,37 +100,29 @@ static bool isTanhGeluArgument(Value value, Value &x) {
 
 namespace {
 
-/// x · 0.5 · (1 + erf(x / √2)) -> gelu(x).
-struct RecognizeErfGelu : OpRewritePattern<ErfOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(ErfOp erf,
-                                PatternRewriter &rewriter) const override {
-    Value x;
-    if (!isScaledBySqrtHalf(erf.getInput(), x) || x.getType() != erf.getType())
-      return failure();
-    Operation *replaced = matchHalfXTimesOnePlus(erf.getResult(), x);
-    if (!replaced)
-      return failure();
-    rewriter.replaceOpWithNewOp<GeluOp>(replaced, x, "none");
-    return success();
-  }
-};
+/// x · 0.5 · (1 + inner(argument)) -> gelu(x, approximate), where
+/// `isArgument` recognises the argument of `InnerOp` (erf or tanh) as a
+/// function of x.
+template <typename InnerOp> struct RecognizeGelu : OpRewritePattern<InnerOp> {
+  RecognizeGelu(MLIRContext *context, bool (*isArgument)(Value, Value &),
+                StringRef approximate)
+      : OpRewritePattern<InnerOp>(context), isArgument(isArgument),
+        approximate(approximate) {}
 
-/// x · 0.5 · (1 + tanh(√(2/π) · (x + 0.044715 · x³))) -> gelu(x, "tanh").
-struct RecognizeTanhGelu : OpRewritePattern<TanhOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(TanhOp tanh,
+  LogicalResult matchAndRewrite(InnerOp inner,
                                 PatternRewriter &rewriter) const override {
     Value x;
-    if (!isTanhGeluArgument(tanh.getInput(), x) ||
-        x.getType() != tanh.getType())
+    if (!isArgument(inner.getInput(), x) || x.getType() != inner.getType())
       return failure();
-    Operation *replaced = matchHalfXTimesOnePlus(tanh.getResult(), x);
+    Operation *replaced = matchHalfXTimesOnePlus(inner.getResult(), x);
     if (!replaced)
       return failure();
-    rewriter.replaceOpWithNewOp<GeluOp>(replaced, x, "tanh");
+    rewriter.replaceOpWithNewOp<GeluOp>(replaced, x, approximate);
     return success();
   }
+
+  bool (*isArgument)(Value, Value &);
+  StringRef approximate;
 };
 
 /// x · sigmoid(x) -> silu(x).
@@ -152,6 +144,10 @@ struct RecognizeSilu : OpRewritePattern<MulOp> {
 } // namespace
 
 void recognize::populateActivationPatterns(RewritePatternSet &patterns) {
-  patterns.add<RecognizeErfGelu, RecognizeTanhGelu, RecognizeSilu>(
-      patterns.getContext());
+  MLIRContext *context = patterns.getContext();
+  // x · 0.5 · (1 + erf(x / √2))
+  patterns.add<RecognizeGelu<ErfOp>>(context, isScaledBySqrtHalf, "none");
+  // x · 0.5 · (1 + tanh(√(2/π) · (x + 0.044715 · x³)))
+  patterns.add<RecognizeGelu<TanhOp>>(context, isTanhGeluArgument, "tanh");
+  patterns.add<RecognizeSilu>(context);
 }
