@@ -25,6 +25,20 @@ static std::string formatLocation(Location loc) {
   return "";
 }
 
+/// The ONNX node names a location carries ("a" or "a + b" when fused).
+static std::string nodeNames(Location loc) {
+  if (auto name = dyn_cast<NameLoc>(loc))
+    return name.getName().str();
+  if (auto fused = dyn_cast<FusedLoc>(loc)) {
+    std::string names;
+    for (Location part : fused.getLocations())
+      if (std::string name = nodeNames(part); !name.empty())
+        names += (names.empty() ? "" : " + ") + name;
+    return names;
+  }
+  return "";
+}
+
 static StringRef severityName(DiagnosticSeverity severity) {
   switch (severity) {
   case DiagnosticSeverity::Error:
@@ -40,11 +54,17 @@ static StringRef severityName(DiagnosticSeverity severity) {
 }
 
 void qcc::installDiagnosticPrinter(MLIRContext &context, raw_ostream &os) {
+  // The node name locates an error for users; the generic op form would not.
+  context.printOpOnDiagnostic(false);
   context.getDiagEngine().registerHandler([&os](Diagnostic &diag) {
     auto print = [&os](Diagnostic &d) {
       std::string where = formatLocation(d.getLocation());
+      std::string nodes = nodeNames(d.getLocation());
       os << (where.empty() ? "qcc" : where) << ": "
-         << severityName(d.getSeverity()) << ": " << d << "\n";
+         << severityName(d.getSeverity()) << ": ";
+      if (!nodes.empty())
+        os << "node \"" << nodes << "\": ";
+      os << d << "\n";
     };
     print(diag);
     for (Diagnostic &note : diag.getNotes())

@@ -1,6 +1,7 @@
 //===- Pipeline.cpp - scheme x target -> passes; the library behind qcc ---===//
 
 #include "qcc/Pipeline/Pipeline.h"
+#include "mlir/Parser/Parser.h"
 #include "mlir/Transforms/Passes.h"
 #include "passes/Passes.h"
 #include "qcc/Import/ONNX.h"
@@ -29,7 +30,14 @@ OwningOpRef<ModuleOp> qcc::compile(const CompileOptions &options,
         stringify(options.emit).str());
     return nullptr;
   }
-  OwningOpRef<ModuleOp> module = importONNX(options.inputPath, context);
+  return loadModel(options.inputPath, context);
+}
+
+OwningOpRef<ModuleOp> qcc::loadModel(StringRef path, MLIRContext &context) {
+  // The context's registry (registerPipelineDialects) provides the dialects.
+  if (path.ends_with(".mlir"))
+    return parseSourceFile<ModuleOp>(path, &context);
+  OwningOpRef<ModuleOp> module = importONNX(path, context);
   if (!module)
     return nullptr;
   PassManager pm(&context);

@@ -23,8 +23,13 @@ void registerPipelineDialects(mlir::DialectRegistry &registry);
 mlir::OwningOpRef<mlir::ModuleOp> compile(const CompileOptions &options,
                                           mlir::MLIRContext &context);
 
-/// Formats diagnostics as `<file>: error: <message>`: qcc's diagnostics name
-/// the ONNX node in the message, and ONNX files have no line numbers.
+/// Loads a model for running: an `.onnx` file is imported and recognised, an
+/// `.mlir` file parsed. Returns null after a diagnosed error.
+mlir::OwningOpRef<mlir::ModuleOp> loadModel(llvm::StringRef path,
+                                            mlir::MLIRContext &context);
+
+/// Formats diagnostics as `<file>: error: [node "<name>": ]<message>`, the
+/// node taken from the location (ONNX files have no line numbers).
 void installDiagnosticPrinter(mlir::MLIRContext &context,
                               llvm::raw_ostream &os);
 

@@ -119,7 +119,7 @@ FailureOr<Value> GraphImporter::lookup(const std::string &name,
   Location loc = NameLoc::get(builder.getStringAttr(name), fileLoc);
   FailureOr<ElementsAttr> attr =
       tensors.read(&context, *initializer->second, [&] {
-        return mlir::emitError(loc) << "initializer '" << name << "': ";
+        return emitError() << "initializer '" << name << "': ";
       });
   if (failed(attr))
     return failure();
@@ -135,10 +135,10 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
                          : node.name();
   Location loc = NameLoc::get(builder.getStringAttr(name), fileLoc);
   auto unsupported = [&]() {
-    return mlir::emitError(loc)
-           << "'" << (node.domain().empty() ? "onnx" : node.domain()) << "."
-           << node.op_type() << "' node \"" << name << "\" (opset " << opset
-           << ") is not supported";
+    return emitError() << "'"
+                       << (node.domain().empty() ? "onnx" : node.domain())
+                       << "." << node.op_type() << "' node \"" << name
+                       << "\" (opset " << opset << ") is not supported";
   };
   if (!node.domain().empty() && node.domain() != "ai.onnx")
     return unsupported() << "; qcc imports the default ONNX domain only";

@@ -8,8 +8,10 @@ using namespace mlir;
 using namespace qcc::onnx_import;
 
 InFlightDiagnostic NodeImporter::emitError() {
-  return mlir::emitError(loc) << "'onnx." << node.op_type() << "' node \""
-                              << node.name() << "\" (opset " << opset << "): ";
+  // The message names the node, so the diagnostic is located at the file.
+  return mlir::emitError(cast<NameLoc>(loc).getChildLoc())
+         << "'onnx." << node.op_type() << "' node \"" << node.name()
+         << "\" (opset " << opset << "): ";
 }
 
 LogicalResult NodeImporter::requireInputs(size_t required) {

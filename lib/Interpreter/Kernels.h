@@ -1,0 +1,65 @@
+//===- Kernels.h - the interpreter's op kernels -----------------*- C++ -*-===//
+//
+// One kernel per op: it receives the op and its operand tensors and returns
+// the result tensor (or fails with a diagnostic at the op). Adding an op is
+// one function in the file of its family plus one registry line.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QCC_LIB_INTERPRETER_KERNELS_H
+#define QCC_LIB_INTERPRETER_KERNELS_H
+
+#include "dialects/qcc/QccOps.h"
+#include "qcc/Interpreter/HostTensor.h"
+#include "llvm/ADT/DenseMap.h"
+#include <functional>
+
+namespace qcc::interp {
+
+using Kernel =
+    std::function<FailureOr<HostTensor>(Operation *, ArrayRef<HostTensor>)>;
+
+class KernelRegistry {
+public:
+  static const KernelRegistry &get();
+
+  template <typename OpTy>
+  void add(FailureOr<HostTensor> (*kernel)(OpTy, ArrayRef<HostTensor>)) {
+    kernels[TypeID::get<OpTy>()] = [kernel](Operation *op,
+                                            ArrayRef<HostTensor> operands) {
+      return kernel(cast<OpTy>(op), operands);
+    };
+  }
+  const Kernel *lookup(Operation *op) const;
+
+private:
+  llvm::DenseMap<TypeID, Kernel> kernels;
+};
+
+void registerElementwiseKernels(KernelRegistry &registry);
+void registerNNKernels(KernelRegistry &registry);
+void registerTensorKernels(KernelRegistry &registry);
+
+/// The kind of a value's element type (the type was checked at entry).
+ElementKind kindOf(Value value);
+
+/// Row-major strides of `shape`.
+SmallVector<int64_t> stridesOf(ArrayRef<int64_t> shape);
+
+/// Strides of `shape` broadcast to `target` (0 along broadcast dimensions).
+SmallVector<int64_t> broadcastStrides(ArrayRef<int64_t> shape,
+                                      ArrayRef<int64_t> target);
+
+/// Calls `body(i, offsets)` for every element i of `shape` in row-major order,
+/// with the matching element offset in each of `strides` (one stride vector
+/// per input, all of rank shape.size()).
+void forEachIndex(ArrayRef<int64_t> shape,
+                  ArrayRef<SmallVector<int64_t>> strides,
+                  llvm::function_ref<void(int64_t, ArrayRef<int64_t>)> body);
+
+/// The values of an integer tensor (shape vectors, indices).
+SmallVector<int64_t> integerValues(const HostTensor &tensor);
+
+} // namespace qcc::interp
+
+#endif // QCC_LIB_INTERPRETER_KERNELS_H

@@ -1,0 +1,131 @@
+//===- qcc-run.cpp - run a model on the reference interpreter -------------===//
+//
+//   qcc-run model.onnx --inputs=x.npz -o out.npz [--compare=ref.npz]
+//
+// Runs an .onnx or .mlir model with the interpreter on inputs from an .npz or
+// a directory of .npy files, writes the outputs as .npz, and with --compare
+// prints each output's errors against a reference and fails beyond the
+// tolerance.
+//
+//===----------------------------------------------------------------------===//
+
+#include "mlir/IR/MLIRContext.h"
+#include "qcc/Data/TensorFiles.h"
+#include "qcc/Interpreter/Interpreter.h"
+#include "qcc/Pipeline/Pipeline.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/InitLLVM.h"
+#include <cmath>
+
+namespace cl = llvm::cl;
+using namespace qcc;
+
+static cl::OptionCategory category("qcc-run options");
+static cl::opt<std::string> modelPath(cl::Positional, cl::Required,
+                                      cl::desc("<model.onnx|model.mlir>"),
+                                      cl::cat(category));
+static cl::opt<std::string>
+    inputsPath("inputs", cl::Required,
+               cl::desc("Inputs: an .npz or a directory of .npy files"),
+               cl::cat(category));
+static cl::opt<std::string> outputPath("o", cl::desc("Write outputs (.npz)"),
+                                       cl::value_desc("file"),
+                                       cl::cat(category));
+static cl::opt<std::string>
+    comparePath("compare", cl::desc("Reference outputs (.npz) to compare with"),
+                cl::cat(category));
+static cl::opt<double> tolerance(
+    "tolerance", cl::init(1e-5),
+    cl::desc("Largest relative L2 error ||out - ref|| / ||ref|| accepted"),
+    cl::cat(category));
+
+/// Prints the error of each output against its reference; false when one
+/// is missing, mismatched in shape, or beyond the tolerance.
+static bool compare(llvm::ArrayRef<NamedTensor> outputs,
+                    llvm::ArrayRef<NamedTensor> references) {
+  bool ok = true;
+  for (const NamedTensor &reference : references) {
+    auto it = llvm::find_if(outputs, [&](const NamedTensor &output) {
+      return output.name == reference.name;
+    });
+    if (it == outputs.end() || it->tensor.shape() != reference.tensor.shape() ||
+        it->tensor.kind() != reference.tensor.kind()) {
+      llvm::outs() << reference.name
+                   << ": missing, or of another shape or type\n";
+      ok = false;
+      continue;
+    }
+    double maxAbs = 0, diffSquares = 0, refSquares = 0;
+    for (int64_t i = 0; i < reference.tensor.numElements(); ++i) {
+      auto at = [i](const HostTensor &t) -> double {
+        switch (t.kind()) {
+        case ElementKind::F32:
+          return t.values<float>()[i];
+        case ElementKind::I64:
+          return static_cast<double>(t.values<int64_t>()[i]);
+        case ElementKind::Bool:
+          return t.values<uint8_t>()[i];
+        }
+        return 0;
+      };
+      double diff = at(it->tensor) - at(reference.tensor);
+      maxAbs = std::max(maxAbs, std::fabs(diff));
+      diffSquares += diff * diff;
+      refSquares += at(reference.tensor) * at(reference.tensor);
+    }
+    double relative = refSquares > 0 ? std::sqrt(diffSquares / refSquares)
+                                     : std::sqrt(diffSquares);
+    bool within = relative <= tolerance && !std::isnan(relative);
+    llvm::outs() << reference.name << ": max abs error "
+                 << llvm::format("%.3e", maxAbs) << ", relative L2 error "
+                 << llvm::format("%.3e", relative)
+                 << (within ? "" : " (beyond tolerance)") << "\n";
+    ok &= within;
+  }
+  return ok;
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(argc, argv, "qcc-run: run a model\n");
+  auto refuse = [](const llvm::Twine &message) {
+    llvm::errs() << "qcc-run: error: " << message << "\n";
+    return 1;
+  };
+
+  mlir::DialectRegistry registry;
+  registerPipelineDialects(registry);
+  mlir::MLIRContext context(registry);
+  installDiagnosticPrinter(context, llvm::errs());
+  mlir::OwningOpRef<mlir::ModuleOp> module = loadModel(modelPath, context);
+  if (!module)
+    return 1;
+  auto func = module->lookupSymbol<mlir::func::FuncOp>("main");
+  if (!func)
+    return refuse("'" + modelPath + "' has no function @main");
+
+  auto tensors = readTensors(inputsPath);
+  if (!tensors)
+    return refuse(llvm::toString(tensors.takeError()));
+  auto inputs = bindInputs(func, *tensors);
+  if (!inputs)
+    return refuse(inputsPath + ": " + llvm::toString(inputs.takeError()));
+  auto results = interpret(func, *inputs);
+  if (mlir::failed(results))
+    return 1;
+
+  std::vector<NamedTensor> outputs;
+  for (auto [name, tensor] : llvm::zip(outputNames(func), *results))
+    outputs.push_back({name, tensor});
+  if (!outputPath.empty())
+    if (llvm::Error error = writeNpz(outputPath, outputs))
+      return refuse(llvm::toString(std::move(error)));
+  if (comparePath.empty())
+    return 0;
+  auto references = readTensors(comparePath);
+  if (!references)
+    return refuse(llvm::toString(references.takeError()));
+  return compare(outputs, *references) ? 0 : 1;
+}
