@@ -42,4 +42,37 @@ def RecognizePass : Pass<"qcc-recognize", "::mlir::ModuleOp"> {
   ];
 }
 
+def CalibratePass : Pass<"qcc-calibrate", "::mlir::ModuleOp"> {
+  let summary = "Record activation statistics by running calibration samples";
+  let description = [{
+    Runs `@main` on every calibration sample with the reference interpreter
+    and records, for the input of every `qcc.linear` and both operands of
+    every `qcc.matmul`, statistics over all calibration tokens: per-channel
+    max |x| and mean of x², the largest max |x| of a token at each sequence
+    position, and percentiles of |x|. They are kept as running aggregates
+    (memory does not grow with the number of samples) and attached to the op
+    as `qcc.calibration`, an array with one dictionary per operand:
+
+    ```mlir
+    qcc.linear %x, %w {qcc.calibration = [ {abs_percentiles = dense<...> : tensor<4xf32>,
+      channel_absmax = dense<...> : tensor<64xf32>, channel_mean_square = ...,
+      percentile_levels = dense<[5.0e+01, 9.9e+01, 9.99e+01, 9.999e+01]> : tensor<4xf32>,
+      samples = 8 : i64, token_absmax = dense<...> : tensor<7xf32>, tokens = 56 : i64} ]}
+    ```
+
+    Calibration data is an `.npz` (or a directory of `.npy` files) with
+    arrays named by the model's inputs, each with the input's rank (one
+    sample) or a leading sample axis; a directory of such `.npz` files; or
+    ONNX `test_data_set_*` directories of TensorProto files. Inputs are
+    checked against the model; NaN and infinity are refused.
+  }];
+  let dependentDialects = ["::qcc::QccDialect"];
+  let options = [
+    Option<"data", "data", "std::string", /*default=*/"\"\"",
+           "Calibration samples (.npz, .npy directory or test_data_set directories)">,
+    Option<"report", "report", "std::string", /*default=*/"\"\"",
+           "Also write the statistics as JSON to this file">,
+  ];
+}
+
 #endif // QCC_PASSES_TD

@@ -60,6 +60,8 @@ llvm::Expected<HostTensor> qcc::parseNpy(StringRef bytes) {
   headerValue(header, "shape").split(dims, ',', -1, /*KeepEmpty=*/false);
   for (StringRef dim : dims) {
     int64_t size;
+    if (dim.trim().empty())
+      continue;
     if (dim.trim().getAsInteger(10, size) || size < 0)
       return fail("bad shape in .npy header: " + header);
     shape.push_back(size);
@@ -124,11 +126,12 @@ std::string qcc::serializeNpy(const HostTensor &tensor) {
   StringRef descr = tensor.kind() == ElementKind::F32   ? "<f4"
                     : tensor.kind() == ElementKind::I64 ? "<i8"
                                                         : "|b1";
+  // NumPy's tuple syntax: "()", "(4,)", "(2, 3)".
   std::string shape;
-  for (int64_t dim : tensor.shape())
-    shape += std::to_string(dim) + ", ";
-  if (tensor.rank() > 1)
-    shape.resize(shape.size() - 1);
+  for (auto [i, dim] : llvm::enumerate(tensor.shape()))
+    shape += (i ? ", " : "") + std::to_string(dim);
+  if (tensor.rank() == 1)
+    shape += ",";
   std::string header =
       ("{'descr': '" + descr + "', 'fortran_order': False, 'shape': (" + shape +
        "), }")

@@ -61,3 +61,9 @@ HostTensor HostTensor::reshaped(llvm::ArrayRef<int64_t> shape) const {
   view.dims.assign(shape.begin(), shape.end());
   return view;
 }
+
+HostTensor HostTensor::operator[](int64_t index) const {
+  HostTensor view = reshaped(shape().drop_front());
+  view.bytes += index * view.sizeInBytes();
+  return view;
+}

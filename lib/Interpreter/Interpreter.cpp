@@ -101,14 +101,14 @@ const Kernel *KernelRegistry::lookup(Operation *op) const {
 
 /// Widens the raw bytes of a resource of a narrower or wider type (f16, bf16,
 /// f64, i8, ...) into the kind the interpreter computes in.
-static FailureOr<HostTensor> widenBytes(arith::ConstantOp op,
-                                        RankedTensorType type, ElementKind kind,
+static FailureOr<HostTensor> widenBytes(Location loc, RankedTensorType type,
+                                        ElementKind kind,
                                         ArrayRef<char> bytes) {
   Type elementType = type.getElementType();
   unsigned width = elementType.getIntOrFloatBitWidth();
   size_t stride = std::max(1u, width / 8);
   if (width % 8 || bytes.size() != type.getNumElements() * stride)
-    return op.emitError("the weight blob does not hold ")
+    return emitError(loc, "the weight blob does not hold ")
            << type.getNumElements() << " elements of " << elementType;
   HostTensor tensor(kind, type.getShape());
   for (int64_t i = 0; i < type.getNumElements(); ++i) {
@@ -128,20 +128,18 @@ static FailureOr<HostTensor> widenBytes(arith::ConstantOp op,
   return tensor;
 }
 
-/// A constant as a host tensor; f32 and i64 resources are borrowed, not
-/// copied.
-static FailureOr<HostTensor> constantTensor(arith::ConstantOp op) {
-  auto type = dyn_cast<RankedTensorType>(op.getType());
+FailureOr<HostTensor> qcc::toHostTensor(ElementsAttr attr, Location loc) {
+  auto type = dyn_cast<RankedTensorType>(attr.getShapedType());
   std::optional<ElementKind> kind =
       type ? getElementKind(type.getElementType()) : std::nullopt;
   if (!kind || !type.hasStaticShape())
-    return op.emitError("the interpreter does not support constants of type ")
-           << op.getType();
+    return emitError(loc, "the interpreter does not support tensors of type ")
+           << attr.getShapedType();
   Type elementType = type.getElementType();
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(op.getValue())) {
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
     AsmResourceBlob *blob = resource.getRawHandle().getBlob();
     if (!blob)
-      return op.emitError("the weight blob '")
+      return emitError(loc, "the weight blob '")
              << resource.getRawHandle().getKey() << "' has no data";
     ArrayRef<char> bytes = blob->getData();
     size_t nativeBytes = type.getNumElements() * elementSize(*kind);
@@ -150,9 +148,9 @@ static FailureOr<HostTensor> constantTensor(arith::ConstantOp op) {
     if (native)
       // The blob lives as long as the context; nothing to keep alive.
       return HostTensor::borrow(*kind, type.getShape(), bytes.data(), nullptr);
-    return widenBytes(op, type, *kind, bytes);
+    return widenBytes(loc, type, *kind, bytes);
   }
-  auto elements = cast<ElementsAttr>(op.getValue());
+  ElementsAttr elements = attr;
   HostTensor tensor(*kind, type.getShape());
   int64_t i = 0;
   switch (*kind) {
@@ -220,7 +218,8 @@ FailureOr<SmallVector<HostTensor>> qcc::interpret(func::FuncOp func,
 
     FailureOr<HostTensor> result = failure();
     if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
-      result = constantTensor(constant);
+      result = toHostTensor(cast<ElementsAttr>(constant.getValue()),
+                            constant.getLoc());
     } else if (const Kernel *kernel = registry.lookup(&op)) {
       result = (*kernel)(&op, operands);
     } else {

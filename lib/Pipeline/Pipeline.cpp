@@ -30,7 +30,16 @@ OwningOpRef<ModuleOp> qcc::compile(const CompileOptions &options,
         stringify(options.emit).str());
     return nullptr;
   }
-  return loadModel(options.inputPath, context);
+  OwningOpRef<ModuleOp> module = loadModel(options.inputPath, context);
+  if (!module || options.calibrationData.empty())
+    return module;
+  PassManager pm(&context);
+  qcc::CalibratePassOptions calibration;
+  calibration.data = options.calibrationData;
+  pm.addPass(qcc::createCalibratePass(calibration));
+  if (failed(pm.run(*module)))
+    return nullptr;
+  return module;
 }
 
 OwningOpRef<ModuleOp> qcc::loadModel(StringRef path, MLIRContext &context) {

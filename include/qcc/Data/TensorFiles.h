@@ -45,6 +45,15 @@ llvm::Error writeNpz(llvm::StringRef path, llvm::ArrayRef<NamedTensor> tensors);
 llvm::Expected<std::vector<HostTensor>>
 bindInputs(mlir::func::FuncOp func, llvm::ArrayRef<NamedTensor> tensors);
 
+/// Calibration samples for `func`, each a full set of inputs in argument
+/// order, checked like bindInputs. Accepted: an `.npz` (or a directory of
+/// `.npy` files) whose arrays have their input's rank (one sample) or one
+/// more, leading, sample axis; a directory of such `.npz` files; an ONNX
+/// `test_data_set_*` directory of `input_<i>.pb` TensorProto files, or a
+/// directory of them. NaN and infinity are refused, naming input and sample.
+llvm::Expected<std::vector<std::vector<HostTensor>>>
+readSamples(mlir::func::FuncOp func, llvm::StringRef path);
+
 /// The ONNX names of `func`'s results, in order.
 std::vector<std::string> outputNames(mlir::func::FuncOp func);
 

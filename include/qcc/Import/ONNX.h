@@ -3,6 +3,7 @@
 #ifndef QCC_IMPORT_ONNX_H
 #define QCC_IMPORT_ONNX_H
 
+#include "mlir/IR/BuiltinAttributeInterfaces.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/ADT/StringRef.h"
@@ -23,6 +24,13 @@ struct ONNXImportOptions {
 mlir::OwningOpRef<mlir::ModuleOp>
 importONNX(llvm::StringRef path, mlir::MLIRContext &context,
            const ONNXImportOptions &options = {});
+
+/// Reads a serialized TensorProto file (an ONNX `test_data_set_*/input_0.pb`)
+/// as an attribute; sets `name` to the tensor's name (may be empty). Problems
+/// are diagnosed at the file.
+mlir::FailureOr<mlir::ElementsAttr> importONNXTensor(llvm::StringRef path,
+                                                     mlir::MLIRContext &context,
+                                                     std::string &name);
 
 /// Registers what importONNX needs in `registry` (the qcc, arith and func
 /// dialects).

@@ -57,6 +57,8 @@ public:
 
   /// The same elements viewed with another shape of equal element count.
   HostTensor reshaped(llvm::ArrayRef<int64_t> shape) const;
+  /// A view of entry `index` along the first dimension.
+  HostTensor operator[](int64_t index) const;
 
 private:
   ElementKind elementKind = ElementKind::F32;

@@ -11,12 +11,18 @@
 #define QCC_INTERPRETER_INTERPRETER_H
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinAttributeInterfaces.h"
 #include "qcc/Interpreter/HostTensor.h"
 
 namespace qcc {
 
 /// The kind a value of `type`'s element type is computed in, if supported.
 std::optional<ElementKind> getElementKind(mlir::Type elementType);
+
+/// The host tensor of a constant; f32 and i64 resource blobs are borrowed,
+/// not copied (they live as long as the context).
+mlir::FailureOr<HostTensor> toHostTensor(mlir::ElementsAttr attr,
+                                         mlir::Location loc);
 
 /// Observes every op the interpreter executes, e.g. to collect calibration
 /// statistics. Tensors are valid only during the call.

@@ -283,6 +283,24 @@ OwningOpRef<ModuleOp> qcc::importONNX(StringRef path, MLIRContext &context,
   return GraphImporter(context, path).run(options);
 }
 
+FailureOr<ElementsAttr>
+qcc::importONNXTensor(StringRef path, MLIRContext &context, std::string &name) {
+  Location loc = FileLineColLoc::get(&context, path, 0, 0);
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return emitError(loc) << "cannot read '" << path
+                          << "': " << buffer.getError().message();
+  onnx::TensorProto tensor;
+  if ((*buffer)->getBufferSize() > std::numeric_limits<int>::max() ||
+      !tensor.ParseFromArray((*buffer)->getBufferStart(),
+                             static_cast<int>((*buffer)->getBufferSize())))
+    return emitError(loc) << "not a valid ONNX TensorProto file";
+  name = tensor.name();
+  TensorReader reader(llvm::sys::path::parent_path(path).str());
+  return reader.read(&context, tensor, [&] { return emitError(loc); });
+}
+
 void qcc::registerONNXImportDialects(DialectRegistry &registry) {
   registry.insert<qcc::QccDialect, arith::ArithDialect, func::FuncDialect>();
 }
