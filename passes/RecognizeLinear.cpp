@@ -54,6 +54,16 @@ static Value transposeWeight(PatternRewriter &rewriter, Location loc,
   return arith::ConstantOp::create(rewriter, loc, attr);
 }
 
+/// Frees the blob of a [K, N] weight that has just been transposed when this
+/// matmul was its only user, so that a model's weights are held once rather
+/// than twice while linears are recognised. The dead constant is erased by
+/// the rewrite driver.
+static void releaseIfLastUse(Value weight, ElementsAttr attr) {
+  auto resource = dyn_cast<DenseResourceElementsAttr>(attr);
+  if (resource && weight.hasOneUse())
+    resource.getRawHandle().getResource()->setBlob(AsmResourceBlob());
+}
+
 /// A constant weight usable by `linear`: rank 2, float, whole bytes per
 /// element, and (when it must be transposed) with its bytes available.
 static bool isLinearWeight(ElementsAttr attr, bool needsBytes) {
@@ -84,6 +94,7 @@ struct MatMulToLinear : OpRewritePattern<MatMulOp> {
     } else if (matchPattern(op.getRhs(), m_Constant(&attr)) &&
                isLinearWeight(attr, /*needsBytes=*/true)) {
       weight = transposeWeight(rewriter, op.getRhs().getLoc(), attr);
+      releaseIfLastUse(op.getRhs(), attr);
     } else {
       return failure();
     }

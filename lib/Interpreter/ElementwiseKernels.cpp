@@ -17,6 +17,16 @@ static SmallVector<int64_t> broadcastShape(ArrayRef<HostTensor> tensors) {
 
 /// Applies `fn(a, b)` elementwise with broadcasting; In and Out are the C++
 /// element types of the operands and the result.
+/// Whether `operand` repeats along the leading dimensions of `shape` only, so
+/// that its element for flat index i is i % its size (a bias, a scalar).
+static bool repeatsAsSuffix(ArrayRef<int64_t> operand,
+                            ArrayRef<int64_t> shape) {
+  while (!operand.empty() && operand.front() == 1)
+    operand = operand.drop_front();
+  return operand.size() <= shape.size() &&
+         operand == shape.take_back(operand.size());
+}
+
 template <typename In, typename Out, typename Fn>
 static HostTensor binary(ElementKind resultKind, const HostTensor &lhs,
                          const HostTensor &rhs, Fn fn) {
@@ -24,6 +34,20 @@ static HostTensor binary(ElementKind resultKind, const HostTensor &lhs,
   HostTensor result(resultKind, shape);
   ArrayRef<In> a = lhs.values<In>(), b = rhs.values<In>();
   MutableArrayRef<Out> out = result.mutableValues<Out>();
+  // Fast paths for the common cases: a full operand with a repeating one.
+  int64_t count = result.numElements();
+  if (lhs.shape() == ArrayRef<int64_t>(shape) &&
+      repeatsAsSuffix(rhs.shape(), shape)) {
+    for (int64_t i = 0, n = b.size(); i < count; ++i)
+      out[i] = fn(a[i], b[n == count ? i : i % n]);
+    return result;
+  }
+  if (rhs.shape() == ArrayRef<int64_t>(shape) &&
+      repeatsAsSuffix(lhs.shape(), shape)) {
+    for (int64_t i = 0, n = a.size(); i < count; ++i)
+      out[i] = fn(a[n == count ? i : i % n], b[i]);
+    return result;
+  }
   forEachIndex(shape,
                {broadcastStrides(lhs.shape(), shape),
                 broadcastStrides(rhs.shape(), shape)},
@@ -230,6 +254,15 @@ static FailureOr<HostTensor> castOp(CastOp op, ArrayRef<HostTensor> operands) {
     }
     return 0;
   };
+  if (input.kind() == ElementKind::I64 && kind == ElementKind::F32 &&
+      target.isF32()) {
+    // The common case (masks and positions to float) without per-element
+    // dispatch.
+    for (auto [out, in] :
+         llvm::zip(result.mutableValues<float>(), input.values<int64_t>()))
+      out = static_cast<float>(in);
+    return result;
+  }
   for (int64_t i = 0; i < input.numElements(); ++i) {
     if (kind == ElementKind::Bool) {
       result.mutableValues<uint8_t>()[i] = readAsDouble(i) != 0;

@@ -6,6 +6,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/StringMap.h"
+#include <cblas.h>
 #include <cstring>
 
 using namespace qcc;
@@ -85,6 +86,8 @@ SmallVector<int64_t> interp::integerValues(const HostTensor &tensor) {
 
 const KernelRegistry &KernelRegistry::get() {
   static const KernelRegistry registry = [] {
+    // Kernels split work across threads themselves (see NNKernels.cpp).
+    openblas_set_num_threads(1);
     KernelRegistry r;
     registerElementwiseKernels(r);
     registerNNKernels(r);

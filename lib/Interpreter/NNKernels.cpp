@@ -4,9 +4,13 @@
 // softmax accumulate in double so that the oracle's own rounding stays well
 // below the tolerances it is used with.
 //
+// Work is split across threads here (llvm::parallelFor) and OpenBLAS runs
+// single-threaded inside each piece: its own pool would spin beside ours.
+//
 //===----------------------------------------------------------------------===//
 
 #include "Kernels.h"
+#include "llvm/Support/Parallel.h"
 #include <cblas.h>
 #include <cmath>
 
@@ -14,14 +18,34 @@ using namespace qcc;
 using namespace qcc::interp;
 
 /// C[M, N] = A[M, K] · op(B), op(B) = Bᵀ for B stored [N, K] (`bTransposed`)
-/// or B for B stored [K, N].
+/// or B for B stored [K, N]; `ldb` and `ldc` are the row strides of B and C.
 static void sgemm(int64_t m, int64_t n, int64_t k, const float *a,
-                  const float *b, bool bTransposed, float *c) {
+                  const float *b, int64_t ldb, bool bTransposed, float *c,
+                  int64_t ldc) {
   if (m == 0 || n == 0)
     return;
   cblas_sgemm(CblasRowMajor, CblasNoTrans,
               bTransposed ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a, k, b,
-              bTransposed ? k : n, 0.0f, c, n);
+              ldb, 0.0f, c, ldc);
+}
+
+static void sgemm(int64_t m, int64_t n, int64_t k, const float *a,
+                  const float *b, bool bTransposed, float *c) {
+  sgemm(m, n, k, a, b, bTransposed ? k : n, bTransposed, c, n);
+}
+
+/// Runs `body(begin, end)` over [0, count) in pieces on all cores.
+static void parallelChunks(int64_t count,
+                           llvm::function_ref<void(int64_t, int64_t)> body) {
+  int64_t threads = llvm::parallel::strategy.compute_thread_count();
+  int64_t pieces = std::min<int64_t>(count, threads * 4);
+  if (pieces <= 1) {
+    body(0, count);
+    return;
+  }
+  llvm::parallelFor(0, pieces, [&](size_t piece) {
+    body(count * piece / pieces, count * (piece + 1) / pieces);
+  });
 }
 
 static FailureOr<HostTensor> linear(LinearOp op,
@@ -32,8 +56,19 @@ static FailureOr<HostTensor> linear(LinearOp op,
   shape.push_back(n);
   HostTensor result(ElementKind::F32, shape);
   int64_t m = k ? input.numElements() / k : 0;
-  sgemm(m, n, k, input.values<float>().data(), weight.values<float>().data(),
-        /*bTransposed=*/true, result.mutableValues<float>().data());
+  const float *x = input.values<float>().data();
+  const float *w = weight.values<float>().data();
+  float *y = result.mutableValues<float>().data();
+  if (m >= 64)
+    parallelChunks(m, [&](int64_t begin, int64_t end) {
+      sgemm(end - begin, n, k, x + begin * k, w, k, /*bTransposed=*/true,
+            y + begin * n, n);
+    });
+  else
+    parallelChunks(n, [&](int64_t begin, int64_t end) {
+      sgemm(m, end - begin, k, x, w + begin * k, k, /*bTransposed=*/true,
+            y + begin, n);
+    });
   if (operands.size() > 2) {
     ArrayRef<float> bias = operands[2].values<float>();
     MutableArrayRef<float> out = result.mutableValues<float>();
@@ -80,23 +115,26 @@ static HostTensor normalizeRows(const HostTensor &input, int64_t size,
   ArrayRef<float> in = input.values<float>();
   MutableArrayRef<float> out = result.mutableValues<float>();
   int64_t rows = size ? input.numElements() / size : 0;
-  for (int64_t row = 0; row < rows; ++row) {
-    const float *x = in.data() + row * size;
-    double mean = 0.0;
-    if (center) {
+  parallelChunks(rows, [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      const float *x = in.data() + row * size;
+      double mean = 0.0;
+      if (center) {
+        for (int64_t i = 0; i < size; ++i)
+          mean += x[i];
+        mean /= size;
+      }
+      double squares = 0.0;
       for (int64_t i = 0; i < size; ++i)
-        mean += x[i];
-      mean /= size;
+        squares += (x[i] - mean) * (x[i] - mean);
+      double inverse = 1.0 / std::sqrt(squares / size + epsilon);
+      for (int64_t i = 0; i < size; ++i) {
+        double y = (x[i] - mean) * inverse * scale[i];
+        out[row * size + i] =
+            static_cast<float>(bias.empty() ? y : y + bias[i]);
+      }
     }
-    double squares = 0.0;
-    for (int64_t i = 0; i < size; ++i)
-      squares += (x[i] - mean) * (x[i] - mean);
-    double inverse = 1.0 / std::sqrt(squares / size + epsilon);
-    for (int64_t i = 0; i < size; ++i) {
-      double y = (x[i] - mean) * inverse * scale[i];
-      out[row * size + i] = static_cast<float>(bias.empty() ? y : y + bias[i]);
-    }
-  }
+  });
   return result;
 }
 
@@ -146,9 +184,11 @@ static FailureOr<HostTensor> softmax(SoftmaxOp op,
   HostTensor result(ElementKind::F32, input.shape());
   MutableArrayRef<float> out = result.mutableValues<float>();
   llvm::copy(input.values<float>(), out.begin());
-  for (int64_t o = 0; o < outer; ++o)
-    for (int64_t i = 0; i < inner; ++i)
-      softmaxInPlace(out.data() + o * axisSize * inner + i, axisSize, inner);
+  parallelChunks(outer * inner, [&](int64_t begin, int64_t end) {
+    for (int64_t j = begin; j < end; ++j)
+      softmaxInPlace(out.data() + (j / inner) * axisSize * inner + j % inner,
+                     axisSize, inner);
+  });
   return result;
 }
 
@@ -206,14 +246,17 @@ static FailureOr<HostTensor> attention(AttentionOp op,
     return op.emitError("query, key and value shapes do not fit together");
   int64_t group = heads / kvHeads;
   float scale = op.getScale().convertToFloat();
+  float maskedValue =
+      op.getMaskedValue() ? op.getMaskedValue()->convertToFloat() : 0.0f;
   HostTensor result(ElementKind::F32, {batch, heads, s, dv});
-  std::vector<float> scores(s * t);
   SmallVector<int64_t> scoreShape = {batch, heads, s, t};
   SmallVector<int64_t> maskStrides;
   if (operands.size() > 3)
     maskStrides = broadcastStrides(operands[3].shape(), scoreShape);
-  for (int64_t b = 0; b < batch; ++b) {
-    for (int64_t h = 0; h < heads; ++h) {
+  parallelChunks(batch * heads, [&](int64_t begin, int64_t end) {
+    std::vector<float> scores(s * t);
+    for (int64_t bh = begin; bh < end; ++bh) {
+      int64_t b = bh / heads, h = bh % heads;
       const float *qp = q.values<float>().data() + ((b * heads + h) * s) * d;
       int64_t kvh = h / group;
       const float *kp =
@@ -222,27 +265,32 @@ static FailureOr<HostTensor> attention(AttentionOp op,
           v.values<float>().data() + ((b * kvHeads + kvh) * t) * dv;
       sgemm(s, t, d, qp, kp, /*bTransposed=*/true, scores.data());
       for (int64_t i = 0; i < s; ++i) {
-        for (int64_t j = 0; j < t; ++j) {
-          float &score = scores[i * t + j];
-          score *= scale;
-          if (maskStrides.empty())
-            continue;
-          int64_t offset = b * maskStrides[0] + h * maskStrides[1] +
-                           i * maskStrides[2] + j * maskStrides[3];
+        float *row = scores.data() + i * t;
+        for (int64_t j = 0; j < t; ++j)
+          row[j] *= scale;
+        if (!maskStrides.empty()) {
+          int64_t rowOffset =
+              b * maskStrides[0] + h * maskStrides[1] + i * maskStrides[2];
+          int64_t step = maskStrides[3];
           if (operands[3].kind() == ElementKind::Bool) {
-            if (!operands[3].values<uint8_t>()[offset])
-              score = op.getMaskedValue()->convertToFloat();
+            const uint8_t *keep =
+                operands[3].values<uint8_t>().data() + rowOffset;
+            for (int64_t j = 0; j < t; ++j)
+              if (!keep[j * step])
+                row[j] = maskedValue;
           } else {
-            score += operands[3].values<float>()[offset];
+            const float *add = operands[3].values<float>().data() + rowOffset;
+            for (int64_t j = 0; j < t; ++j)
+              row[j] += add[j * step];
           }
         }
-        softmaxInPlace(scores.data() + i * t, t, 1);
+        softmaxInPlace(row, t, 1);
       }
       float *out =
           result.mutableValues<float>().data() + ((b * heads + h) * s) * dv;
       sgemm(s, dv, t, scores.data(), vp, /*bTransposed=*/false, out);
     }
-  }
+  });
   return result;
 }
 

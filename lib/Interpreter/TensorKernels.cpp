@@ -26,6 +26,18 @@ static HostTensor gatherStrided(const HostTensor &input,
   HostTensor result(input.kind(), shape);
   size_t size = elementSize(input.kind());
   char *out = mutableBytes(result);
+  if (!shape.empty() && strides.back() == 1) {
+    // Rows along the last dimension are contiguous: copy them whole.
+    size_t rowBytes = shape.back() * size;
+    SmallVector<int64_t> outer(shape.drop_back());
+    SmallVector<int64_t> outerStrides(ArrayRef<int64_t>(strides).drop_back());
+    forEachIndex(
+        outer, {outerStrides}, [&](int64_t i, ArrayRef<int64_t> offsets) {
+          std::memcpy(out + i * rowBytes,
+                      input.data() + (base + offsets[0]) * size, rowBytes);
+        });
+    return result;
+  }
   forEachIndex(shape, {strides}, [&](int64_t i, ArrayRef<int64_t> offsets) {
     std::memcpy(out + i * size, input.data() + (base + offsets[0]) * size,
                 size);

@@ -13,9 +13,11 @@
 #include "qcc/Data/TensorFiles.h"
 #include "qcc/Interpreter/Interpreter.h"
 #include "qcc/Pipeline/Pipeline.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
+#include <chrono>
 #include <cmath>
 
 namespace cl = llvm::cl;
@@ -38,6 +40,16 @@ static cl::opt<std::string>
 static cl::opt<double> tolerance(
     "tolerance", cl::init(1e-5),
     cl::desc("Largest relative L2 error ||out - ref|| / ||ref|| accepted"),
+    cl::cat(category));
+
+static cl::opt<unsigned>
+    repeat("repeat", cl::init(1),
+           cl::desc("Run this many times and print the median time of one "
+                    "run (for benchmarks)"),
+           cl::cat(category));
+
+static cl::opt<bool> profile(
+    "profile", cl::desc("Print the time spent per op kind (last run)"),
     cl::cat(category));
 
 /// Prints the error of each output against its reference; false when one
@@ -112,9 +124,43 @@ int main(int argc, char **argv) {
   auto inputs = bindInputs(func, *tensors);
   if (!inputs)
     return refuse(inputsPath + ": " + llvm::toString(inputs.takeError()));
-  auto results = interpret(func, *inputs);
-  if (mlir::failed(results))
-    return 1;
+  mlir::FailureOr<llvm::SmallVector<HostTensor>> results = mlir::failure();
+  std::vector<double> seconds;
+  llvm::StringMap<double> opSeconds;
+  for (unsigned i = 0; i < std::max(1u, unsigned(repeat)); ++i) {
+    auto start = std::chrono::steady_clock::now();
+    // The time between two observed ops is the later op's kernel time.
+    auto last = start;
+    opSeconds.clear();
+    auto observe = [&](mlir::Operation *op, llvm::ArrayRef<HostTensor>,
+                       llvm::ArrayRef<HostTensor>) {
+      auto now = std::chrono::steady_clock::now();
+      opSeconds[op->getName().getStringRef()] +=
+          std::chrono::duration<double>(now - last).count();
+      last = now;
+    };
+    results = profile ? interpret(func, *inputs, observe)
+                      : interpret(func, *inputs);
+    if (mlir::failed(results))
+      return 1;
+    seconds.push_back(std::chrono::duration<double>(
+                          std::chrono::steady_clock::now() - start)
+                          .count());
+  }
+  if (profile) {
+    std::vector<std::pair<double, std::string>> rows;
+    for (const auto &entry : opSeconds)
+      rows.push_back({entry.second, entry.first().str()});
+    llvm::sort(rows, std::greater<>());
+    for (const auto &[time, name] : rows)
+      llvm::outs() << llvm::format("%10.3f ms  ", time * 1e3) << name << "\n";
+  }
+  if (repeat > 1) {
+    llvm::sort(seconds);
+    llvm::outs() << "interpret: median "
+                 << llvm::format("%.3f", seconds[seconds.size() / 2] * 1e3)
+                 << " ms over " << seconds.size() << " runs\n";
+  }
 
   std::vector<NamedTensor> outputs;
   for (auto [name, tensor] : llvm::zip(outputNames(func), *results))

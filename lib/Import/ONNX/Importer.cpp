@@ -17,8 +17,7 @@ public:
   GraphImporter(MLIRContext &context, StringRef path)
       : context(context), path(path.str()), builder(&context),
         fileLoc(FileLineColLoc::get(&context, path, 0, 0)),
-        model(std::make_shared<onnx::ModelProto>()),
-        tensors(llvm::sys::path::parent_path(path).str(), model) {}
+        tensors(llvm::sys::path::parent_path(path).str()) {}
 
   OwningOpRef<ModuleOp> run(const qcc::ONNXImportOptions &options);
 
@@ -36,12 +35,12 @@ private:
   std::string path;
   OpBuilder builder;
   Location fileLoc;
-  /// Shared with the weight blobs that point into its raw_data.
-  std::shared_ptr<onnx::ModelProto> model;
   TensorReader tensors;
+  onnx::ModelProto model;
   int64_t opset = 0;
   llvm::StringMap<Value> values;
-  llvm::StringMap<const onnx::TensorProto *> initializers;
+  /// Initializers not imported yet; each payload is freed once it is copied.
+  llvm::StringMap<onnx::TensorProto *> initializers;
 };
 
 } // namespace
@@ -57,17 +56,17 @@ LogicalResult GraphImporter::readModel() {
     return emitError() << "the model protobuf is " << size
                        << " bytes; models past 2 GB must keep their weights "
                           "in external data files";
-  if (!model->ParseFromArray((*buffer)->getBufferStart(),
+  if (!model.ParseFromArray((*buffer)->getBufferStart(),
                              static_cast<int>(size)))
     return emitError() << "not a valid ONNX model: the protobuf is malformed "
                           "or truncated";
-  if (!model->has_graph())
+  if (!model.has_graph())
     return emitError() << "not a valid ONNX model: it has no graph";
   return success();
 }
 
 LogicalResult GraphImporter::readOpset() {
-  for (const onnx::OperatorSetIdProto &entry : model->opset_import())
+  for (const onnx::OperatorSetIdProto &entry : model.opset_import())
     if (entry.domain().empty() || entry.domain() == "ai.onnx")
       opset = entry.version();
   if (opset == 0)
@@ -123,6 +122,9 @@ FailureOr<Value> GraphImporter::lookup(const std::string &name,
       });
   if (failed(attr))
     return failure();
+  // The blob holds its own copy; free the protobuf's so that a model's
+  // weights are in memory once, not twice.
+  std::string().swap(*initializer->second->mutable_raw_data());
   Value value = arith::ConstantOp::create(builder, loc, cast<TypedAttr>(*attr));
   values[name] = value;
   return value;
@@ -181,8 +183,8 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
 }
 
 LogicalResult GraphImporter::importGraph() {
-  const onnx::GraphProto &graph = model->graph();
-  for (const onnx::TensorProto &initializer : graph.initializer())
+  onnx::GraphProto &graph = *model.mutable_graph();
+  for (onnx::TensorProto &initializer : *graph.mutable_initializer())
     initializers[initializer.name()] = &initializer;
 
   SmallVector<Type> argTypes;
@@ -257,7 +259,7 @@ GraphImporter::run(const qcc::ONNXImportOptions &options) {
   if (failed(readModel()) || failed(readOpset()))
     return nullptr;
   if (options.runChecker) {
-    if (std::optional<std::string> problem = checkModel(*model, opset)) {
+    if (std::optional<std::string> problem = checkModel(model, opset)) {
       emitError() << "the ONNX checker rejects the model: " << *problem;
       return nullptr;
     }
@@ -269,7 +271,7 @@ GraphImporter::run(const qcc::ONNXImportOptions &options) {
   module->getOperation()->setAttr("qcc.opset",
                                   builder.getI64IntegerAttr(opset));
   module->getOperation()->setAttr(
-      "qcc.ir_version", builder.getI64IntegerAttr(model->ir_version()));
+      "qcc.ir_version", builder.getI64IntegerAttr(model.ir_version()));
   builder.setInsertionPointToEnd(module->getBody());
   if (failed(importGraph()) || failed(mlir::verify(*module)))
     return nullptr;

@@ -28,11 +28,8 @@ std::string getDataTypeName(int32_t code);
 /// Converts TensorProto payloads (inline or external) into attributes.
 class TensorReader {
 public:
-  /// `model` owns the inline payloads; when given, large ones are shared with
-  /// the blobs (which keep it alive) instead of copied.
-  explicit TensorReader(std::string modelDirectory,
-                        std::shared_ptr<const onnx::ModelProto> model = nullptr)
-      : modelDirectory(std::move(modelDirectory)), model(std::move(model)) {}
+  explicit TensorReader(std::string modelDirectory)
+      : modelDirectory(std::move(modelDirectory)) {}
 
   /// The tensor as an elements attribute: inline `dense` for small tensors
   /// (shape arithmetic folds them), a `dense_resource` blob otherwise.
@@ -43,7 +40,6 @@ public:
 
 private:
   std::string modelDirectory;
-  std::shared_ptr<const onnx::ModelProto> model;
 };
 
 class NodeImporter;

@@ -310,22 +310,18 @@ TensorReader::read(MLIRContext *context, const onnx::TensorProto &tensor,
     if (!llvm::isAlnum(c) && c != '_' && c != '.')
       c = '_';
 
-  // Weights are not copied: a mapped external file, or the parsed model that
-  // holds inline raw_data, stays alive for as long as the blob, when the bytes
-  // are aligned for the element type. Otherwise they are copied into an
-  // aligned blob. Both declare the element size as alignment, so the printed
-  // IR does not depend on where the weights were stored.
+  // External weights are not copied: the mapped file stays alive for as long
+  // as the blob, when the bytes are aligned for the element type. Inline
+  // payloads are copied (the importer then frees them from the protobuf).
+  // Both declare the element size as alignment, so the printed IR does not
+  // depend on where the weights were stored.
   bool aligned = reinterpret_cast<uintptr_t>(bytes.data()) % width == 0;
-  bool borrowed = owned.empty() && (mapped || model);
   AsmResourceBlob blob;
-  if (borrowed && aligned) {
-    std::shared_ptr<const void> keepAlive =
-        mapped ? std::shared_ptr<const void>(std::move(mapped))
-               : std::shared_ptr<const void>(model);
+  if (mapped && aligned) {
     blob = AsmResourceBlob(
         bytes, width,
-        [keepAlive = std::move(keepAlive)](void *, size_t, size_t) mutable {
-          keepAlive.reset();
+        [buffer = std::move(mapped)](void *, size_t, size_t) mutable {
+          buffer.reset();
         },
         /*dataIsMutable=*/false);
   } else {
