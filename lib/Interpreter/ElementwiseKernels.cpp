@@ -243,17 +243,6 @@ static FailureOr<HostTensor> castOp(CastOp op, ArrayRef<HostTensor> operands) {
   Type target = op.getType().getElementType();
   ElementKind kind = *getElementKind(target);
   HostTensor result(kind, input.shape());
-  auto readAsDouble = [&](int64_t i) -> double {
-    switch (input.kind()) {
-    case ElementKind::F32:
-      return input.values<float>()[i];
-    case ElementKind::I64:
-      return static_cast<double>(input.values<int64_t>()[i]);
-    case ElementKind::Bool:
-      return input.values<uint8_t>()[i];
-    }
-    return 0;
-  };
   if (input.kind() == ElementKind::I64 && kind == ElementKind::F32 &&
       target.isF32()) {
     // The common case (masks and positions to float) without per-element
@@ -265,15 +254,15 @@ static FailureOr<HostTensor> castOp(CastOp op, ArrayRef<HostTensor> operands) {
   }
   for (int64_t i = 0; i < input.numElements(); ++i) {
     if (kind == ElementKind::Bool) {
-      result.mutableValues<uint8_t>()[i] = readAsDouble(i) != 0;
+      result.mutableValues<uint8_t>()[i] = input.elementAsDouble(i) != 0;
     } else if (auto floatType = dyn_cast<FloatType>(target)) {
-      float value = static_cast<float>(readAsDouble(i));
+      float value = static_cast<float>(input.elementAsDouble(i));
       result.mutableValues<float>()[i] =
           floatType.getWidth() < 32 ? roundTo(floatType, value) : value;
     } else {
       int64_t value = input.kind() == ElementKind::I64
                           ? input.values<int64_t>()[i]
-                          : static_cast<int64_t>(readAsDouble(i));
+                          : static_cast<int64_t>(input.elementAsDouble(i));
       unsigned width = target.getIntOrFloatBitWidth();
       APInt bits(64, value);
       bits = bits.trunc(width);

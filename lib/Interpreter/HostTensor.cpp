@@ -56,6 +56,18 @@ int64_t HostTensor::numElements() const {
   return count;
 }
 
+double HostTensor::elementAsDouble(int64_t i) const {
+  switch (elementKind) {
+  case ElementKind::F32:
+    return values<float>()[i];
+  case ElementKind::I64:
+    return static_cast<double>(values<int64_t>()[i]);
+  case ElementKind::Bool:
+    return values<uint8_t>()[i];
+  }
+  return 0;
+}
+
 HostTensor HostTensor::reshaped(llvm::ArrayRef<int64_t> shape) const {
   HostTensor view = *this;
   view.dims.assign(shape.begin(), shape.end());

@@ -18,7 +18,6 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include <chrono>
-#include <cmath>
 
 namespace cl = llvm::cl;
 using namespace qcc;
@@ -48,55 +47,9 @@ static cl::opt<unsigned>
                     "run (for benchmarks)"),
            cl::cat(category));
 
-static cl::opt<bool> profile(
-    "profile", cl::desc("Print the time spent per op kind (last run)"),
-    cl::cat(category));
-
-/// Prints the error of each output against its reference; false when one
-/// is missing, mismatched in shape, or beyond the tolerance.
-static bool compare(llvm::ArrayRef<NamedTensor> outputs,
-                    llvm::ArrayRef<NamedTensor> references) {
-  bool ok = true;
-  for (const NamedTensor &reference : references) {
-    auto it = llvm::find_if(outputs, [&](const NamedTensor &output) {
-      return output.name == reference.name;
-    });
-    if (it == outputs.end() || it->tensor.shape() != reference.tensor.shape() ||
-        it->tensor.kind() != reference.tensor.kind()) {
-      llvm::outs() << reference.name
-                   << ": missing, or of another shape or type\n";
-      ok = false;
-      continue;
-    }
-    double maxAbs = 0, diffSquares = 0, refSquares = 0;
-    for (int64_t i = 0; i < reference.tensor.numElements(); ++i) {
-      auto at = [i](const HostTensor &t) -> double {
-        switch (t.kind()) {
-        case ElementKind::F32:
-          return t.values<float>()[i];
-        case ElementKind::I64:
-          return static_cast<double>(t.values<int64_t>()[i]);
-        case ElementKind::Bool:
-          return t.values<uint8_t>()[i];
-        }
-        return 0;
-      };
-      double diff = at(it->tensor) - at(reference.tensor);
-      maxAbs = std::max(maxAbs, std::fabs(diff));
-      diffSquares += diff * diff;
-      refSquares += at(reference.tensor) * at(reference.tensor);
-    }
-    double relative = refSquares > 0 ? std::sqrt(diffSquares / refSquares)
-                                     : std::sqrt(diffSquares);
-    bool within = relative <= tolerance && !std::isnan(relative);
-    llvm::outs() << reference.name << ": max abs error "
-                 << llvm::format("%.3e", maxAbs) << ", relative L2 error "
-                 << llvm::format("%.3e", relative)
-                 << (within ? "" : " (beyond tolerance)") << "\n";
-    ok &= within;
-  }
-  return ok;
-}
+static cl::opt<bool>
+    profile("profile", cl::desc("Print the time spent per op kind (last run)"),
+            cl::cat(category));
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
@@ -139,13 +92,13 @@ int main(int argc, char **argv) {
           std::chrono::duration<double>(now - last).count();
       last = now;
     };
-    results = profile ? interpret(func, *inputs, observe)
-                      : interpret(func, *inputs);
+    results =
+        profile ? interpret(func, *inputs, observe) : interpret(func, *inputs);
     if (mlir::failed(results))
       return 1;
-    seconds.push_back(std::chrono::duration<double>(
-                          std::chrono::steady_clock::now() - start)
-                          .count());
+    seconds.push_back(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count());
   }
   if (profile) {
     std::vector<std::pair<double, std::string>> rows;
@@ -173,5 +126,5 @@ int main(int argc, char **argv) {
   auto references = readTensors(comparePath);
   if (!references)
     return refuse(llvm::toString(references.takeError()));
-  return compare(outputs, *references) ? 0 : 1;
+  return compareOutputs(outputs, *references, tolerance, llvm::outs()) ? 0 : 1;
 }

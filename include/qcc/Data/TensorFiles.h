@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "qcc/Interpreter/HostTensor.h"
 #include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
 #include <string>
 #include <vector>
 
@@ -53,6 +54,13 @@ bindInputs(mlir::func::FuncOp func, llvm::ArrayRef<NamedTensor> tensors);
 /// directory of them. NaN and infinity are refused, naming input and sample.
 llvm::Expected<std::vector<std::vector<HostTensor>>>
 readSamples(mlir::func::FuncOp func, llvm::StringRef path);
+
+/// Prints each reference's max absolute and relative L2 error
+/// (||out - ref|| / ||ref||) against the output of the same name; false when
+/// an output is missing, differs in shape or kind, or is beyond `tolerance`.
+bool compareOutputs(llvm::ArrayRef<NamedTensor> outputs,
+                    llvm::ArrayRef<NamedTensor> references, double tolerance,
+                    llvm::raw_ostream &os);
 
 /// The ONNX names of `func`'s results, in order.
 std::vector<std::string> outputNames(mlir::func::FuncOp func);

@@ -54,6 +54,8 @@ public:
             static_cast<size_t>(numElements())};
   }
   const char *data() const { return bytes; }
+  /// Element `i` as a double, whatever the kind (for casts and comparisons).
+  double elementAsDouble(int64_t i) const;
 
   /// The same elements viewed with another shape of equal element count.
   HostTensor reshaped(llvm::ArrayRef<int64_t> shape) const;
