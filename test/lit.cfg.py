@@ -1,5 +1,6 @@
 # lit configuration of the qcc tests (tools, dialect, passes, importer).
 import os
+import shutil
 
 import lit.formats
 
@@ -18,3 +19,11 @@ config.environment["PATH"] = os.pathsep.join(
 config.environment["PYTHONDONTWRITEBYTECODE"] = "1"
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%models", os.path.join(config.test_source_root, "models")))
+config.substitutions.append(("%include", os.path.join(os.path.dirname(config.test_source_root), "include")))
+config.excludes.append("Inputs")
+
+# CUDA compiles need nvcc (present in CI at /usr/local/cuda, with no GPU).
+nvcc = shutil.which("nvcc") or "/usr/local/cuda/bin/nvcc"
+if os.path.exists(nvcc):
+    config.available_features.add("nvcc")
+    config.substitutions.append(("%nvcc", nvcc))
