@@ -6,6 +6,7 @@
 #include "passes/Passes.h"
 #include "qcc/Data/TensorFiles.h"
 #include "qcc/Interpreter/Interpreter.h"
+#include "qcc/Support/Locations.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -15,17 +16,6 @@ namespace qcc {
 } // namespace qcc
 
 using namespace qcc;
-
-/// The ONNX node names of an op's location, for the report.
-static std::string nodeName(Location loc) {
-  if (auto name = dyn_cast<NameLoc>(loc))
-    return name.getName().str();
-  if (auto fused = dyn_cast<FusedLoc>(loc))
-    for (Location part : fused.getLocations())
-      if (std::string name = nodeName(part); !name.empty())
-        return name;
-  return "";
-}
 
 /// The operands whose statistics are recorded.
 static SmallVector<unsigned> recordedOperands(Operation *op) {
@@ -86,7 +76,7 @@ struct CalibratePass : qcc::impl::CalibratePassBase<CalibratePass> {
         attrs.push_back(result.toAttr(&getContext()));
         llvm::json::Object layer = result.toJSON();
         layer["op"] = op->getName().getStringRef().str();
-        layer["node"] = nodeName(op->getLoc());
+        layer["node"] = getFirstNodeName(op->getLoc());
         layer["operand"] = static_cast<int64_t>(index);
         layers.push_back(std::move(layer));
       }

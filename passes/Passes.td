@@ -75,4 +75,33 @@ def CalibratePass : Pass<"qcc-calibrate", "::mlir::ModuleOp"> {
   ];
 }
 
+def OutlierAnalysisPass : Pass<"qcc-outlier-analysis", "::mlir::ModuleOp"> {
+  let summary = "Classify the activation outliers of every calibrated linear";
+  let description = [{
+    Reads the statistics of `qcc-calibrate` and classifies the input of every
+    `qcc.linear`:
+
+    - **channel-wise** outliers: channels whose max |x| exceeds
+      `channel-ratio` times the median channel's, persistently across tokens
+      (what SmoothQuant migrates into the weights);
+    - **spike** outliers: sequence positions whose largest token max |x|
+      exceeds `token-ratio` times the median position's (the first "pivot"
+      tokens that Runtime Smooth and IntactKV handle).
+
+    The result is attached as `qcc.outliers` (`kind` = "none", "channel",
+    "spike" or "both"; the outlier `channels` and spike `positions`; and the
+    two max-to-median ratios) and, with `report`, written as JSON (schema in
+    docs/outliers.md). Every linear must have been calibrated.
+  }];
+  let dependentDialects = ["::qcc::QccDialect"];
+  let options = [
+    Option<"channelRatio", "channel-ratio", "double", /*default=*/"20.0",
+           "A channel is an outlier above this multiple of the median channel max |x|">,
+    Option<"tokenRatio", "token-ratio", "double", /*default=*/"20.0",
+           "A position is a spike above this multiple of the median position max |x|">,
+    Option<"report", "report", "std::string", /*default=*/"\"\"",
+           "Write the classification as JSON to this file">,
+  ];
+}
+
 #endif // QCC_PASSES_TD

@@ -3,6 +3,8 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Location.h"
 #include "qcc/Pipeline/Pipeline.h"
+#include "qcc/Support/Locations.h"
+#include "llvm/ADT/StringExtras.h"
 
 using namespace mlir;
 
@@ -22,20 +24,6 @@ static std::string formatLocation(Location loc) {
     for (Location part : fused.getLocations())
       if (std::string text = formatLocation(part); !text.empty())
         return text;
-  return "";
-}
-
-/// The ONNX node names a location carries ("a" or "a + b" when fused).
-static std::string nodeNames(Location loc) {
-  if (auto name = dyn_cast<NameLoc>(loc))
-    return name.getName().str();
-  if (auto fused = dyn_cast<FusedLoc>(loc)) {
-    std::string names;
-    for (Location part : fused.getLocations())
-      if (std::string name = nodeNames(part); !name.empty())
-        names += (names.empty() ? "" : " + ") + name;
-    return names;
-  }
   return "";
 }
 
@@ -59,7 +47,7 @@ void qcc::installDiagnosticPrinter(MLIRContext &context, raw_ostream &os) {
   context.getDiagEngine().registerHandler([&os](Diagnostic &diag) {
     auto print = [&os](Diagnostic &d) {
       std::string where = formatLocation(d.getLocation());
-      std::string nodes = nodeNames(d.getLocation());
+      std::string nodes = llvm::join(getNodeNames(d.getLocation()), " + ");
       os << (where.empty() ? "qcc" : where) << ": "
          << severityName(d.getSeverity()) << ": ";
       if (!nodes.empty())
