@@ -104,4 +104,30 @@ def OutlierAnalysisPass : Pass<"qcc-outlier-analysis", "::mlir::ModuleOp"> {
   ];
 }
 
+def QuantizeWeightsPass : Pass<"qcc-quantize-weights", "::mlir::ModuleOp"> {
+  let summary = "Quantize linear weights by round-to-nearest into qlinear ops";
+  let description = [{
+    Replaces every `qcc.linear` whose ONNX node name does not match
+    `keep-float` by a `qcc.qlinear` with its weight quantized group-wise
+    along K: symmetric formats take `scale = max|w| / qmax` per group (qmax:
+    7 for int4, 127 for int8, 448 for fp8_e4m3, 6 for fp4_e2m1); asymmetric
+    integers take `scale = (max(w, 0) - min(w, 0)) / (2^bits - 1)` and a zero
+    point `rne(-min / scale)`. Values are encoded with the shared numerics
+    (include/qcc/Numerics/Formats.h): round to nearest even, saturating.
+    This is plain round-to-nearest; scale search and the other passes refine
+    the scales before it.
+  }];
+  let dependentDialects = ["::qcc::QccDialect"];
+  let options = [
+    Option<"format", "format", "std::string", /*default=*/"\"int4\"",
+           "Weight format: int4, int8, fp8_e4m3, fp4_e2m1">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"128",
+           "Weights per scale along K; -1 for one scale per output channel">,
+    Option<"symmetric", "symmetric", "bool", /*default=*/"true",
+           "Symmetric (no zero point); integer formats may be asymmetric">,
+    Option<"keepFloat", "keep-float", "std::string", /*default=*/"\"\"",
+           "Leave linears whose ONNX node name matches this regex in float">,
+  ];
+}
+
 #endif // QCC_PASSES_TD

@@ -6,5 +6,6 @@
 include "dialects/qcc/QccElementwiseOps.td"
 include "dialects/qcc/QccNNOps.td"
 include "dialects/qcc/QccTensorOps.td"
+include "dialects/qcc/QccQuantOps.td"
 
 #endif // QCC_OPS_TD

@@ -17,8 +17,8 @@ std::optional<ElementKind> qcc::getElementKind(Type elementType) {
     return ElementKind::Bool;
   if (isa<IntegerType>(elementType))
     return ElementKind::I64;
-  if (elementType.isF32() || elementType.isF16() || elementType.isBF16() ||
-      elementType.isF64())
+  // Every float type widens exactly to f32 or rounds from f64.
+  if (isa<FloatType>(elementType))
     return ElementKind::F32;
   return std::nullopt;
 }
@@ -108,9 +108,11 @@ static FailureOr<HostTensor> widenBytes(Location loc, RankedTensorType type,
                                         ElementKind kind,
                                         ArrayRef<char> bytes) {
   Type elementType = type.getElementType();
+  // Sub-byte types (i4, f4) are stored one element a byte.
   unsigned width = elementType.getIntOrFloatBitWidth();
   size_t stride = std::max(1u, width / 8);
-  if (width % 8 || bytes.size() != type.getNumElements() * stride)
+  if ((width > 8 && width % 8) ||
+      bytes.size() != type.getNumElements() * stride)
     return emitError(loc, "the weight blob does not hold ")
            << type.getNumElements() << " elements of " << elementType;
   HostTensor tensor(kind, type.getShape());

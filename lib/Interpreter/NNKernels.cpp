@@ -48,9 +48,10 @@ static void parallelChunks(int64_t count,
   });
 }
 
-static FailureOr<HostTensor> linear(LinearOp op,
-                                    ArrayRef<HostTensor> operands) {
-  const HostTensor &input = operands[0], &weight = operands[1];
+/// x · Wᵀ (+ bias) for an f32 weight [N, K].
+static HostTensor multiplyLinear(const HostTensor &input,
+                                 const HostTensor &weight,
+                                 const HostTensor *biasTensor) {
   int64_t n = weight.shape()[0], k = weight.shape()[1];
   SmallVector<int64_t> shape(input.shape().drop_back());
   shape.push_back(n);
@@ -69,14 +70,45 @@ static FailureOr<HostTensor> linear(LinearOp op,
       sgemm(m, end - begin, k, x, w + begin * k, k, /*bTransposed=*/true,
             y + begin, n);
     });
-  if (operands.size() > 2) {
-    ArrayRef<float> bias = operands[2].values<float>();
+  if (biasTensor) {
+    ArrayRef<float> bias = biasTensor->values<float>();
     MutableArrayRef<float> out = result.mutableValues<float>();
     for (int64_t row = 0; row < m; ++row)
       for (int64_t col = 0; col < n; ++col)
         out[row * n + col] += bias[col];
   }
   return result;
+}
+
+static FailureOr<HostTensor> linear(LinearOp, ArrayRef<HostTensor> operands) {
+  return multiplyLinear(operands[0], operands[1],
+                        operands.size() > 2 ? &operands[2] : nullptr);
+}
+
+/// x · dequant(W)ᵀ + b: the weight is dequantized to f32 row by row,
+/// (q - zero) * scale per group, then multiplied like a linear.
+static FailureOr<HostTensor> qlinear(QLinearOp op,
+                                     ArrayRef<HostTensor> operands) {
+  const HostTensor &input = operands[0], &weight = operands[1];
+  ArrayRef<float> scales = operands[2].values<float>();
+  int64_t n = weight.shape()[0], k = weight.shape()[1];
+  int64_t group = op.getGroupSize(), groups = operands[2].shape()[1];
+  SmallVector<int64_t> zeros;
+  unsigned next = 3;
+  if (op.getZeroPoints())
+    zeros = integerValues(operands[next++]);
+  HostTensor dequantized(ElementKind::F32, {n, k});
+  MutableArrayRef<float> w = dequantized.mutableValues<float>();
+  for (int64_t row = 0; row < n; ++row) {
+    for (int64_t col = 0; col < k; ++col) {
+      int64_t g = row * groups + col / group;
+      double q = weight.elementAsDouble(row * k + col);
+      float shifted = static_cast<float>(q - (zeros.empty() ? 0 : zeros[g]));
+      w[row * k + col] = shifted * scales[g];
+    }
+  }
+  return multiplyLinear(input, dequantized,
+                        op.getBias() ? &operands[next] : nullptr);
 }
 
 static FailureOr<HostTensor> matmul(MatMulOp op,
@@ -372,6 +404,7 @@ static FailureOr<HostTensor> reduceMax(ReduceMaxOp op,
 
 void interp::registerNNKernels(KernelRegistry &registry) {
   registry.add(linear);
+  registry.add(qlinear);
   registry.add(matmul);
   registry.add(layerNorm);
   registry.add(rmsNorm);

@@ -541,3 +541,84 @@ func.func @trilu_rank(%x: tensor<8xf32>) {
   %0 = qcc.trilu %x : tensor<8xf32>
   return
 }
+
+// -----
+
+// Tests that qlinear knows its formats.
+func.func @qlinear_format(%x: tensor<4x64xf32>, %w: tensor<8x64xi4>, %s: tensor<8x1xf32>) {
+  // expected-error @+1 {{weight_format "int3" is not one of int8, int4, fp8_e4m3, fp4_e2m1}}
+  %0 = qcc.qlinear %x, %w, %s {group_size = 64 : i64, weight_format = "int3"} : (tensor<4x64xf32>, tensor<8x64xi4>, tensor<8x1xf32>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+// Tests that the weight's type is the format's.
+func.func @qlinear_storage(%x: tensor<4x64xf32>, %w: tensor<8x64xi8>, %s: tensor<8x1xf32>) {
+  // expected-error @+1 {{expects a [N, K] weight of 'i4' for int4, got 'tensor<8x64xi8>'}}
+  %0 = qcc.qlinear %x, %w, %s {group_size = 64 : i64, weight_format = "int4"} : (tensor<4x64xf32>, tensor<8x64xi8>, tensor<8x1xf32>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+// Tests that the scales have one column per group.
+func.func @qlinear_scales(%x: tensor<4x64xf32>, %w: tensor<8x64xi4>, %s: tensor<8x3xf32>) {
+  // expected-error @+1 {{scales must be [N, ceil(K / group_size)] = [8, 2], got 'tensor<8x3xf32>'}}
+  %0 = qcc.qlinear %x, %w, %s {group_size = 32 : i64, weight_format = "int4"} : (tensor<4x64xf32>, tensor<8x64xi4>, tensor<8x3xf32>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+// Tests that the input has K features.
+func.func @qlinear_k(%x: tensor<4x32xf32>, %w: tensor<8x64xi4>, %s: tensor<8x1xf32>) {
+  // expected-error @+1 {{input 'tensor<4x32xf32>' does not have K = 64 features}}
+  %0 = qcc.qlinear %x, %w, %s {group_size = 64 : i64, weight_format = "int4"} : (tensor<4x32xf32>, tensor<8x64xi4>, tensor<8x1xf32>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+// Tests that zero points match the weight type and the scales' shape.
+func.func @qlinear_zeros(%x: tensor<4x64xf32>, %w: tensor<8x64xui4>, %s: tensor<8x1xf32>, %z: tensor<8x1xi8>) {
+  // expected-error @+1 {{zero points must be of the weight's type, shaped like the scales}}
+  %0 = qcc.qlinear %x, %w, %s zero_points %z {group_size = 64 : i64, weight_format = "int4"} : (tensor<4x64xf32>, tensor<8x64xui4>, tensor<8x1xf32>, tensor<8x1xi8>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+// Tests that zero points are for integer formats.
+func.func @qlinear_float_zeros(%x: tensor<4x64xf32>, %w: tensor<8x64xf8E4M3FN>, %s: tensor<8x1xf32>, %z: tensor<8x1xf8E4M3FN>) {
+  // expected-error @+1 {{zero points apply to integer formats only}}
+  %0 = qcc.qlinear %x, %w, %s zero_points %z {group_size = 64 : i64, weight_format = "fp8_e4m3"} : (tensor<4x64xf32>, tensor<8x64xf8E4M3FN>, tensor<8x1xf32>, tensor<8x1xf8E4M3FN>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+// Tests that group_size is positive.
+func.func @qlinear_group(%x: tensor<4x64xf32>, %w: tensor<8x64xi4>, %s: tensor<8x1xf32>) {
+  // expected-error @+1 {{group_size must be positive}}
+  %0 = qcc.qlinear %x, %w, %s {group_size = 0 : i64, weight_format = "int4"} : (tensor<4x64xf32>, tensor<8x64xi4>, tensor<8x1xf32>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+// Tests that the bias has one entry per output channel.
+func.func @qlinear_bias(%x: tensor<4x64xf32>, %w: tensor<8x64xi4>, %s: tensor<8x1xf32>, %b: tensor<7xf32>) {
+  // expected-error @+1 {{bias must be [N] = [8]}}
+  %0 = qcc.qlinear %x, %w, %s bias %b {group_size = 64 : i64, weight_format = "int4"} : (tensor<4x64xf32>, tensor<8x64xi4>, tensor<8x1xf32>, tensor<7xf32>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+// Tests that the result is [..., N] of the input's type.
+func.func @qlinear_result(%x: tensor<4x64xf32>, %w: tensor<8x64xi4>, %s: tensor<8x1xf32>) {
+  // expected-error @+1 {{result must be 'tensor<4x8xf32>'}}
+  %0 = qcc.qlinear %x, %w, %s {group_size = 64 : i64, weight_format = "int4"} : (tensor<4x64xf32>, tensor<8x64xi4>, tensor<8x1xf32>) -> tensor<4x9xf32>
+  return
+}

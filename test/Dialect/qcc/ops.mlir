@@ -129,3 +129,20 @@ func.func @tensor(%table: tensor<100x64xf32>, %ids: tensor<?x?xi64>, %x: tensor<
   %11 = qcc.trilu %m {k = 1 : i64, upper = false} : tensor<8x8xf32>
   return
 }
+
+// -----
+
+// Tests that qlinear prints and parses back, with and without zero points
+// and bias.
+// CHECK-LABEL: func.func @qlinear
+func.func @qlinear(%x: tensor<?x256xf32>, %w: tensor<64x256xi4>, %s: tensor<64x2xf32>,
+                   %u: tensor<64x256xui4>, %z: tensor<64x2xui4>, %b: tensor<64xf32>,
+                   %f: tensor<64x256xf8E4M3FN>, %c: tensor<64x1xf32>) {
+  // CHECK: qcc.qlinear %{{.*}}, %{{.*}}, %{{.*}} {group_size = 128 : i64, weight_format = "int4"} : (tensor<?x256xf32>, tensor<64x256xi4>, tensor<64x2xf32>) -> tensor<?x64xf32>
+  %0 = qcc.qlinear %x, %w, %s {group_size = 128 : i64, weight_format = "int4"} : (tensor<?x256xf32>, tensor<64x256xi4>, tensor<64x2xf32>) -> tensor<?x64xf32>
+  // CHECK: qcc.qlinear %{{.*}}, %{{.*}}, %{{.*}} zero_points %{{.*}} bias %{{.*}} {group_size = 128 : i64, weight_format = "int4"}
+  %1 = qcc.qlinear %x, %u, %s zero_points %z bias %b {group_size = 128 : i64, weight_format = "int4"} : (tensor<?x256xf32>, tensor<64x256xui4>, tensor<64x2xf32>, tensor<64x2xui4>, tensor<64xf32>) -> tensor<?x64xf32>
+  // CHECK: qcc.qlinear {{.*}} {group_size = 256 : i64, weight_format = "fp8_e4m3"}
+  %2 = qcc.qlinear %x, %f, %c {group_size = 256 : i64, weight_format = "fp8_e4m3"} : (tensor<?x256xf32>, tensor<64x256xf8E4M3FN>, tensor<64x1xf32>) -> tensor<?x64xf32>
+  return
+}
