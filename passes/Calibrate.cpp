@@ -3,6 +3,7 @@
 #include "dialects/qcc/QccOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "passes/CalibrationStats.h"
+#include "passes/PassUtils.h"
 #include "passes/Passes.h"
 #include "qcc/Data/TensorFiles.h"
 #include "qcc/Interpreter/Interpreter.h"
@@ -82,20 +83,10 @@ struct CalibratePass : qcc::impl::CalibratePassBase<CalibratePass> {
       }
       op->setAttr("qcc.calibration", ArrayAttr::get(&getContext(), attrs));
     }
-    if (!report.empty() && failed(writeReport(std::move(layers))))
+    if (!report.empty() &&
+        failed(writeJSONReport(
+            module, report, llvm::json::Object{{"layers", std::move(layers)}})))
       return signalPassFailure();
-  }
-
-  LogicalResult writeReport(llvm::json::Array layers) {
-    llvm::json::Value json = llvm::json::Object{{"layers", std::move(layers)}};
-    auto write = [&](llvm::raw_ostream &os) {
-      os << llvm::formatv("{0:2}", json) << "\n";
-      return llvm::Error::success();
-    };
-    if (llvm::Error error = llvm::writeToOutput(report, write))
-      return emitError(getOperation().getLoc(), "cannot write the report '")
-             << report << "': " << llvm::toString(std::move(error));
-    return success();
   }
 };
 } // namespace

@@ -3,10 +3,9 @@
 #include "dialects/qcc/QccOps.h"
 #include "mlir/IR/Builders.h"
 #include "passes/CalibrationStats.h"
+#include "passes/PassUtils.h"
 #include "passes/Passes.h"
 #include "qcc/Support/Locations.h"
-#include "llvm/Support/FormatVariadic.h"
-#include "llvm/Support/raw_ostream.h"
 #include <algorithm>
 
 namespace qcc {
@@ -89,15 +88,8 @@ struct OutlierAnalysisPass
         llvm::json::Object{{"channel_ratio", channelRatio.getValue()},
                            {"token_ratio", tokenRatio.getValue()},
                            {"layers", std::move(layers)}};
-    auto write = [&](llvm::raw_ostream &os) {
-      os << llvm::formatv("{0:2}", json) << "\n";
-      return llvm::Error::success();
-    };
-    if (llvm::Error error = llvm::writeToOutput(report, write)) {
-      emitError(getOperation().getLoc(), "cannot write the report '")
-          << report << "': " << llvm::toString(std::move(error));
+    if (failed(writeJSONReport(getOperation(), report, std::move(json))))
       return signalPassFailure();
-    }
   }
 };
 } // namespace

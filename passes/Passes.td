@@ -104,6 +104,41 @@ def OutlierAnalysisPass : Pass<"qcc-outlier-analysis", "::mlir::ModuleOp"> {
   ];
 }
 
+def ScaleSearchPass : Pass<"qcc-scale-search", "::mlir::ModuleOp"> {
+  let summary = "Choose per-group weight clip ratios by grid search";
+  let description = [{
+    For every `qcc.linear` (except those matching `keep-float`), tries
+    `grid` clip ratios r from 1 down to `min-ratio` for each weight group and
+    keeps the one whose quantization (with the options of
+    qcc-quantize-weights, which must match) has the least error
+    Σ h_k (w_k - dequant(w_k))². Data-free, h_k = 1; with `weighted` and
+    calibration statistics, h_k is the mean of x_k² over calibration tokens,
+    so the error approximates the layer's output error. The ratios are
+    attached as `qcc.clip_ratios` ([N, groups] f32), which
+    qcc-quantize-weights applies; r = 1 is among the candidates, so no group
+    gets worse than round-to-nearest. `report` writes per-layer errors.
+  }];
+  let dependentDialects = ["::qcc::QccDialect"];
+  let options = [
+    Option<"format", "format", "std::string", /*default=*/"\"int4\"",
+           "Weight format: int4, int8, fp8_e4m3, fp4_e2m1">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"128",
+           "Weights per scale along K; -1 for one scale per output channel">,
+    Option<"symmetric", "symmetric", "bool", /*default=*/"true",
+           "Symmetric (no zero point); integer formats may be asymmetric">,
+    Option<"grid", "grid", "unsigned", /*default=*/"20",
+           "Number of clip ratios tried per group">,
+    Option<"minRatio", "min-ratio", "double", /*default=*/"0.5",
+           "Smallest clip ratio tried">,
+    Option<"weighted", "weighted", "bool", /*default=*/"false",
+           "Weight the error by the calibrated mean of x² per input channel">,
+    Option<"keepFloat", "keep-float", "std::string", /*default=*/"\"\"",
+           "Skip linears whose ONNX node name matches this regex">,
+    Option<"report", "report", "std::string", /*default=*/"\"\"",
+           "Write per-layer round-to-nearest and searched errors as JSON">,
+  ];
+}
+
 def QuantizeWeightsPass : Pass<"qcc-quantize-weights", "::mlir::ModuleOp"> {
   let summary = "Quantize linear weights by round-to-nearest into qlinear ops";
   let description = [{
@@ -114,8 +149,8 @@ def QuantizeWeightsPass : Pass<"qcc-quantize-weights", "::mlir::ModuleOp"> {
     integers take `scale = (max(w, 0) - min(w, 0)) / (2^bits - 1)` and a zero
     point `rne(-min / scale)`. Values are encoded with the shared numerics
     (include/qcc/Numerics/Formats.h): round to nearest even, saturating.
-    This is plain round-to-nearest; scale search and the other passes refine
-    the scales before it.
+    Without `qcc.clip_ratios` (from qcc-scale-search) this is plain
+    round-to-nearest; with them, each group's range is scaled by its ratio.
   }];
   let dependentDialects = ["::qcc::QccDialect"];
   let options = [

@@ -1,0 +1,122 @@
+//===- ScaleSearch.cpp - grid search over weight clip ratios --------------===//
+
+#include "dialects/qcc/QccOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Matchers.h"
+#include "passes/CalibrationStats.h"
+#include "passes/PassUtils.h"
+#include "passes/Passes.h"
+#include "passes/WeightQuantizer.h"
+#include "qcc/Support/Locations.h"
+#include "llvm/Support/Regex.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace qcc {
+#define GEN_PASS_DEF_SCALESEARCHPASS
+#include "passes/Passes.h.inc"
+} // namespace qcc
+
+using namespace qcc;
+
+namespace {
+// --qcc-scale-search
+struct ScaleSearchPass : qcc::impl::ScaleSearchPassBase<ScaleSearchPass> {
+  using ScaleSearchPassBase::ScaleSearchPassBase;
+
+  void runOnOperation() override {
+    std::string formatError;
+    FailureOr<WeightQuantizer> quantizer =
+        WeightQuantizer::get(&getContext(), format, symmetric, formatError);
+    if (failed(quantizer)) {
+      emitError(getOperation().getLoc(), formatError);
+      return signalPassFailure();
+    }
+    if (grid < 1 || minRatio <= 0.0 || minRatio > 1.0) {
+      emitError(getOperation().getLoc(),
+                "grid must be >= 1 and min-ratio in (0, 1]");
+      return signalPassFailure();
+    }
+    llvm::Regex keep(keepFloat);
+    llvm::json::Array layers;
+    WalkResult walk = getOperation().walk([&](LinearOp op) {
+      if (isKeptInFloat(op, keepFloat, keep))
+        return WalkResult::advance();
+      if (failed(search(op, *quantizer, layers)))
+        return WalkResult::interrupt();
+      return WalkResult::advance();
+    });
+    if (walk.wasInterrupted())
+      return signalPassFailure();
+    if (!report.empty() &&
+        failed(
+            writeJSONReport(getOperation(), report,
+                            llvm::json::Object{{"layers", std::move(layers)}})))
+      return signalPassFailure();
+  }
+
+  LogicalResult search(LinearOp op, const WeightQuantizer &quantizer,
+                       llvm::json::Array &layers) {
+    ElementsAttr attr;
+    FailureOr<std::vector<float>> values = failure();
+    if (matchPattern(op.getWeight(), m_Constant(&attr)))
+      values = getWeightValues(attr);
+    if (failed(values))
+      return op.emitError("has a weight that is not an f32 constant");
+    int64_t n = op.getWeight().getType().getDimSize(0);
+    int64_t k = op.getWeight().getType().getDimSize(1);
+    int64_t group = groupSize > 0 ? std::min<int64_t>(groupSize, k) : k;
+    int64_t groups = (k + group - 1) / group;
+
+    SmallVector<float> importance;
+    if (weighted) {
+      std::optional<CalibrationStats> stats = getCalibrationStats(op);
+      if (!stats)
+        return op.emitError("has no calibration statistics for the weighted "
+                            "search; run qcc-calibrate first");
+      importance = stats->channelMeanSquare;
+    }
+
+    SmallVector<float> ratios(n * groups, 1.0f);
+    double rtnError = 0.0, searchedError = 0.0;
+    int64_t improved = 0;
+    for (int64_t row = 0; row < n; ++row) {
+      for (int64_t g = 0; g < groups; ++g) {
+        int64_t start = g * group, count = std::min(group, k - start);
+        ArrayRef<float> weights =
+            ArrayRef<float>(*values).slice(row * k + start, count);
+        ArrayRef<float> h =
+            importance.empty()
+                ? ArrayRef<float>()
+                : ArrayRef<float>(importance).slice(start, count);
+        double best = quantizer.error(weights, h, 1.0f);
+        rtnError += best;
+        float bestRatio = 1.0f;
+        for (unsigned step = 1; step < grid; ++step) {
+          float ratio = 1.0f - (1.0f - minRatio) * step / (grid - 1);
+          double error = quantizer.error(weights, h, ratio);
+          if (error < best) {
+            best = error;
+            bestRatio = ratio;
+          }
+        }
+        searchedError += best;
+        improved += bestRatio != 1.0f;
+        ratios[row * groups + g] = bestRatio;
+      }
+    }
+    Builder b(&getContext());
+    op->setAttr("qcc.clip_ratios",
+                DenseElementsAttr::get(
+                    RankedTensorType::get({n, groups}, b.getF32Type()),
+                    ArrayRef<float>(ratios)));
+    layers.push_back(llvm::json::Object{
+        {"node", getFirstNodeName(op.getLoc())},
+        {"groups", n * groups},
+        {"groups_improved", improved},
+        {"rtn_error", rtnError},
+        {"searched_error", searchedError},
+    });
+    return success();
+  }
+};
+} // namespace
