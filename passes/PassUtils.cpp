@@ -26,3 +26,12 @@ bool qcc::isKeptInFloat(Operation *op, StringRef pattern,
          llvm::any_of(getNodeNames(op->getLoc()),
                       [&](StringRef name) { return regex.match(name); });
 }
+
+FailureOr<llvm::Regex> qcc::parseKeepFloat(Operation *anchor,
+                                           StringRef pattern) {
+  llvm::Regex regex(pattern);
+  std::string error;
+  if (!pattern.empty() && !regex.isValid(error))
+    return emitError(anchor->getLoc(), "keep-float: ") << error;
+  return regex;
+}

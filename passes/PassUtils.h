@@ -15,6 +15,10 @@ namespace qcc {
 LogicalResult writeJSONReport(Operation *anchor, StringRef path,
                               llvm::json::Value json);
 
+/// The `--keep-float` regular expression; diagnoses an invalid one at
+/// `anchor`.
+FailureOr<llvm::Regex> parseKeepFloat(Operation *anchor, StringRef pattern);
+
 /// Whether one of the ONNX node names of `op` matches the `--keep-float`
 /// pattern (an empty pattern matches nothing).
 bool isKeptInFloat(Operation *op, StringRef pattern, const llvm::Regex &regex);

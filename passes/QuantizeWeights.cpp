@@ -36,24 +36,16 @@ struct QuantizeWeightsPass
   using QuantizeWeightsPassBase::QuantizeWeightsPassBase;
 
   void runOnOperation() override {
-    std::string formatError;
     FailureOr<WeightQuantizer> quantizer =
-        WeightQuantizer::get(&getContext(), format, symmetric, formatError);
-    if (failed(quantizer)) {
-      emitError(getOperation().getLoc(), formatError);
+        WeightQuantizer::get(getOperation().getLoc(), format, symmetric);
+    FailureOr<llvm::Regex> keep = parseKeepFloat(getOperation(), keepFloat);
+    if (failed(quantizer) || failed(keep))
       return signalPassFailure();
-    }
-    llvm::Regex keep(keepFloat);
-    std::string regexError;
-    if (!keepFloat.empty() && !keep.isValid(regexError)) {
-      emitError(getOperation().getLoc(), "keep-float: ") << regexError;
-      return signalPassFailure();
-    }
 
     SmallVector<LinearOp> linears;
     getOperation().walk([&](LinearOp op) { linears.push_back(op); });
     for (LinearOp op : linears) {
-      if (isKeptInFloat(op, keepFloat, keep))
+      if (isKeptInFloat(op, keepFloat, *keep))
         continue;
       if (failed(quantize(op, *quantizer)))
         return signalPassFailure();

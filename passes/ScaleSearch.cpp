@@ -24,22 +24,19 @@ struct ScaleSearchPass : qcc::impl::ScaleSearchPassBase<ScaleSearchPass> {
   using ScaleSearchPassBase::ScaleSearchPassBase;
 
   void runOnOperation() override {
-    std::string formatError;
     FailureOr<WeightQuantizer> quantizer =
-        WeightQuantizer::get(&getContext(), format, symmetric, formatError);
-    if (failed(quantizer)) {
-      emitError(getOperation().getLoc(), formatError);
+        WeightQuantizer::get(getOperation().getLoc(), format, symmetric);
+    FailureOr<llvm::Regex> keep = parseKeepFloat(getOperation(), keepFloat);
+    if (failed(quantizer) || failed(keep))
       return signalPassFailure();
-    }
     if (grid < 1 || minRatio <= 0.0 || minRatio > 1.0) {
       emitError(getOperation().getLoc(),
                 "grid must be >= 1 and min-ratio in (0, 1]");
       return signalPassFailure();
     }
-    llvm::Regex keep(keepFloat);
     llvm::json::Array layers;
     WalkResult walk = getOperation().walk([&](LinearOp op) {
-      if (isKeptInFloat(op, keepFloat, keep))
+      if (isKeptInFloat(op, keepFloat, *keep))
         return WalkResult::advance();
       if (failed(search(op, *quantizer, layers)))
         return WalkResult::interrupt();

@@ -4,6 +4,7 @@
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "qcc/Numerics/Formats.h"
 #include <cstring>
@@ -11,10 +12,9 @@
 using namespace qcc;
 namespace num = qcc::numerics;
 
-FailureOr<WeightQuantizer> WeightQuantizer::get(MLIRContext *context,
-                                                StringRef format,
-                                                bool symmetric,
-                                                std::string &error) {
+FailureOr<WeightQuantizer> WeightQuantizer::get(Location loc, StringRef format,
+                                                bool symmetric) {
+  MLIRContext *context = loc.getContext();
   Builder b(context);
   auto integer = [&](unsigned width) {
     return symmetric ? Type(b.getIntegerType(width))
@@ -26,16 +26,11 @@ FailureOr<WeightQuantizer> WeightQuantizer::get(MLIRContext *context,
   if (format == "int8")
     return WeightQuantizer("int8", symmetric, symmetric ? 127.0f : 255.0f,
                            integer(8));
-  if (format != "fp8_e4m3" && format != "fp4_e2m1") {
-    error = ("unknown weight format '" + format +
-             "'; formats: int4, int8, fp8_e4m3, fp4_e2m1")
-                .str();
-    return failure();
-  }
-  if (!symmetric) {
-    error = ("format " + format + " has no asymmetric form").str();
-    return failure();
-  }
+  if (format != "fp8_e4m3" && format != "fp4_e2m1")
+    return emitError(loc, "unknown weight format '")
+           << format << "'; formats: int4, int8, fp8_e4m3, fp4_e2m1";
+  if (!symmetric)
+    return emitError(loc, "format ") << format << " has no asymmetric form";
   if (format == "fp8_e4m3")
     return WeightQuantizer("fp8_e4m3", true, 448.0f,
                            b.getType<Float8E4M3FNType>());

@@ -10,6 +10,7 @@
 
 #include "mlir/IR/Attributes.h"
 #include "mlir/IR/BuiltinAttributeInterfaces.h"
+#include "mlir/IR/Location.h"
 #include "mlir/IR/Types.h"
 #include "qcc/Support/MLIR.h"
 
@@ -23,10 +24,10 @@ struct GroupParameters {
 
 class WeightQuantizer {
 public:
-  /// The quantizer of `format` (int4, int8, fp8_e4m3, fp4_e2m1), or a
-  /// message saying why there is none.
-  static FailureOr<WeightQuantizer> get(MLIRContext *context, StringRef format,
-                                        bool symmetric, std::string &error);
+  /// The quantizer of `format` (int4, int8, fp8_e4m3, fp4_e2m1); diagnoses
+  /// at `loc` why there is none.
+  static FailureOr<WeightQuantizer> get(Location loc, StringRef format,
+                                        bool symmetric);
 
   /// The element type weights are stored in.
   Type storageType() const { return storage; }
