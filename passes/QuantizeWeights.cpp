@@ -4,7 +4,6 @@
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
-#include "mlir/IR/Matchers.h"
 #include "passes/PassUtils.h"
 #include "passes/Passes.h"
 #include "passes/WeightQuantizer.h"
@@ -53,16 +52,11 @@ struct QuantizeWeightsPass
   }
 
   LogicalResult quantize(LinearOp op, const WeightQuantizer &quantizer) {
-    ElementsAttr attr;
-    if (!matchPattern(op.getWeight(), m_Constant(&attr)))
-      return op.emitError("has a weight that is not a constant");
-    FailureOr<std::vector<float>> values = getWeightValues(attr);
-    if (failed(values))
-      return op.emitError("has a weight that is not f32");
-    int64_t n = op.getWeight().getType().getDimSize(0);
-    int64_t k = op.getWeight().getType().getDimSize(1);
-    int64_t group = groupSize > 0 ? std::min<int64_t>(groupSize, k) : k;
-    int64_t groups = (k + group - 1) / group;
+    FailureOr<GroupedWeight> weights =
+        GroupedWeight::get(op, op.getWeight(), groupSize);
+    if (failed(weights))
+      return failure();
+    int64_t n = weights->rows, k = weights->columns, groups = weights->groups;
 
     // Clip ratios chosen by qcc-scale-search, one per group, if any.
     std::vector<float> ratios(n * groups, 1.0f);
@@ -78,12 +72,10 @@ struct QuantizeWeightsPass
     std::vector<char> zeros(symmetric ? 0 : n * groups);
     for (int64_t row = 0; row < n; ++row) {
       for (int64_t g = 0; g < groups; ++g) {
-        int64_t begin = row * k + g * group,
-                count = std::min(group, k - g * group);
+        auto [start, count] = weights->columnRange(g);
         GroupParameters parameters = quantizer.quantize(
-            ArrayRef<float>(*values).slice(begin, count),
-            ratios[row * groups + g],
-            MutableArrayRef<char>(codes).slice(begin, count));
+            weights->group(row, g), ratios[row * groups + g],
+            MutableArrayRef<char>(codes).slice(row * k + start, count));
         scales[row * groups + g] = parameters.scale;
         if (!symmetric)
           zeros[row * groups + g] = static_cast<char>(parameters.zeroPoint);
@@ -111,7 +103,7 @@ struct QuantizeWeightsPass
     auto qlinear = QLinearOp::create(
         builder, op.getLoc(), op.getType(), op.getInput(), weight, scaleValue,
         zeroValue, op.getBias(), builder.getStringAttr(format),
-        builder.getI64IntegerAttr(group));
+        builder.getI64IntegerAttr(weights->size));
     op.replaceAllUsesWith(qlinear.getResult());
     op.erase();
     return success();

@@ -2,7 +2,6 @@
 
 #include "dialects/qcc/QccOps.h"
 #include "mlir/IR/Builders.h"
-#include "mlir/IR/Matchers.h"
 #include "passes/CalibrationStats.h"
 #include "passes/PassUtils.h"
 #include "passes/Passes.h"
@@ -53,16 +52,11 @@ struct ScaleSearchPass : qcc::impl::ScaleSearchPassBase<ScaleSearchPass> {
 
   LogicalResult search(LinearOp op, const WeightQuantizer &quantizer,
                        llvm::json::Array &layers) {
-    ElementsAttr attr;
-    FailureOr<std::vector<float>> values = failure();
-    if (matchPattern(op.getWeight(), m_Constant(&attr)))
-      values = getWeightValues(attr);
-    if (failed(values))
-      return op.emitError("has a weight that is not an f32 constant");
-    int64_t n = op.getWeight().getType().getDimSize(0);
-    int64_t k = op.getWeight().getType().getDimSize(1);
-    int64_t group = groupSize > 0 ? std::min<int64_t>(groupSize, k) : k;
-    int64_t groups = (k + group - 1) / group;
+    FailureOr<GroupedWeight> weights =
+        GroupedWeight::get(op, op.getWeight(), groupSize);
+    if (failed(weights))
+      return failure();
+    int64_t n = weights->rows, groups = weights->groups;
 
     SmallVector<float> importance;
     if (weighted) {
@@ -78,19 +72,18 @@ struct ScaleSearchPass : qcc::impl::ScaleSearchPassBase<ScaleSearchPass> {
     int64_t improved = 0;
     for (int64_t row = 0; row < n; ++row) {
       for (int64_t g = 0; g < groups; ++g) {
-        int64_t start = g * group, count = std::min(group, k - start);
-        ArrayRef<float> weights =
-            ArrayRef<float>(*values).slice(row * k + start, count);
+        auto [start, count] = weights->columnRange(g);
+        ArrayRef<float> group = weights->group(row, g);
         ArrayRef<float> h =
             importance.empty()
                 ? ArrayRef<float>()
                 : ArrayRef<float>(importance).slice(start, count);
-        double best = quantizer.error(weights, h, 1.0f);
+        double best = quantizer.error(group, h, 1.0f);
         rtnError += best;
         float bestRatio = 1.0f;
         for (unsigned step = 1; step < grid; ++step) {
           float ratio = 1.0f - (1.0f - minRatio) * step / (grid - 1);
-          double error = quantizer.error(weights, h, ratio);
+          double error = quantizer.error(group, h, ratio);
           if (error < best) {
             best = error;
             bestRatio = ratio;

@@ -6,6 +6,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
 #include "qcc/Numerics/Formats.h"
 #include <cstring>
 
@@ -93,20 +94,30 @@ double WeightQuantizer::error(ArrayRef<float> weights,
   return sum;
 }
 
-FailureOr<std::vector<float>> qcc::getWeightValues(ElementsAttr attr) {
-  std::vector<float> values;
+FailureOr<GroupedWeight> GroupedWeight::get(Operation *op, Value weight,
+                                            int64_t groupSize) {
+  ElementsAttr attr;
+  auto type = dyn_cast<RankedTensorType>(weight.getType());
+  if (!type || type.getRank() != 2 || !type.getElementType().isF32() ||
+      !matchPattern(weight, m_Constant(&attr)))
+    return op->emitError("has a weight that is not an f32 constant");
+  GroupedWeight grouped;
+  grouped.rows = type.getDimSize(0);
+  grouped.columns = type.getDimSize(1);
+  grouped.size =
+      groupSize > 0 ? std::min(groupSize, grouped.columns) : grouped.columns;
+  grouped.groups = (grouped.columns + grouped.size - 1) / grouped.size;
   if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
     AsmResourceBlob *blob = resource.getRawHandle().getBlob();
-    if (!blob || !attr.getElementType().isF32())
-      return failure();
+    if (!blob ||
+        blob->getData().size() != type.getNumElements() * sizeof(float))
+      return op->emitError("has a weight blob without its data");
     ArrayRef<char> bytes = blob->getData();
-    values.resize(bytes.size() / sizeof(float));
-    std::memcpy(values.data(), bytes.data(), values.size() * sizeof(float));
-    return values;
+    grouped.values.resize(type.getNumElements());
+    std::memcpy(grouped.values.data(), bytes.data(), bytes.size());
+    return grouped;
   }
-  if (!isa<FloatType>(attr.getElementType()))
-    return failure();
   for (const APFloat &value : attr.getValues<APFloat>())
-    values.push_back(static_cast<float>(value.convertToDouble()));
-  return values;
+    grouped.values.push_back(value.convertToFloat());
+  return grouped;
 }

@@ -57,8 +57,27 @@ private:
   Type storage;
 };
 
-/// The f32 values of a constant weight.
-FailureOr<std::vector<float>> getWeightValues(ElementsAttr attr);
+/// A linear's constant f32 weight [N, K] in groups of `size` weights along K
+/// (the last group may be shorter).
+struct GroupedWeight {
+  std::vector<float> values;
+  int64_t rows = 0, columns = 0, size = 0, groups = 0;
+
+  /// The weight of `op`, grouped by `groupSize` (<= 0: one group per row);
+  /// diagnoses at `op` a weight that is not an f32 constant.
+  static FailureOr<GroupedWeight> get(Operation *op, Value weight,
+                                      int64_t groupSize);
+
+  /// The first column of group `g` and its number of columns.
+  std::pair<int64_t, int64_t> columnRange(int64_t g) const {
+    return {g * size, std::min(size, columns - g * size)};
+  }
+  /// The weights of group `g` of `row`.
+  ArrayRef<float> group(int64_t row, int64_t g) const {
+    auto [start, count] = columnRange(g);
+    return ArrayRef<float>(values).slice(row * columns + start, count);
+  }
+};
 
 } // namespace qcc
 
