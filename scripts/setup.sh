@@ -12,7 +12,7 @@ debian_packages=(
   "llvm-${QCC_LLVM_MAJOR}-dev" "llvm-${QCC_LLVM_MAJOR}-tools"
   "libmlir-${QCC_LLVM_MAJOR}-dev" "mlir-${QCC_LLVM_MAJOR}-tools"
   libprotobuf-dev protobuf-compiler libonnx-dev
-  libfmt-dev libgtest-dev libgmock-dev libopenblas-dev libzip-dev zlib1g-dev libzstd-dev
+  libfmt-dev libgtest-dev libgmock-dev libopenblas-dev liblapacke-dev libzip-dev zlib1g-dev libzstd-dev
   # Libraries that the exported LLVM/MLIR CMake targets link against.
   libedit-dev libcurl4-openssl-dev libxml2-dev
 )
