@@ -102,8 +102,11 @@ struct QuantizeWeightsPass
           name + ".zeros", zeros, 1);
     auto qlinear = QLinearOp::create(
         builder, op.getLoc(), op.getType(), op.getInput(), weight, scaleValue,
-        zeroValue, op.getBias(), builder.getStringAttr(format),
-        builder.getI64IntegerAttr(weights->size));
+        zeroValue, /*channel_scales=*/Value(), op.getBias(), /*lorc_u=*/Value(),
+        /*lorc_v=*/Value(), /*lorc_u_scales=*/Value(),
+        /*lorc_v_scales=*/Value(), builder.getStringAttr(format),
+        builder.getI64IntegerAttr(weights->size),
+        builder.getStringAttr("float"), IntegerAttr());
     op.replaceAllUsesWith(qlinear.getResult());
     op.erase();
     return success();

@@ -91,6 +91,7 @@ const KernelRegistry &KernelRegistry::get() {
     KernelRegistry r;
     registerElementwiseKernels(r);
     registerNNKernels(r);
+    registerQuantKernels(r);
     registerTensorKernels(r);
     return r;
   }();
@@ -221,20 +222,26 @@ FailureOr<SmallVector<HostTensor>> qcc::interpret(func::FuncOp func,
     if (auto ret = dyn_cast<func::ReturnOp>(op))
       return operands;
 
-    FailureOr<HostTensor> result = failure();
+    FailureOr<interp::Results> results = failure();
     if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
-      result = toHostTensor(cast<ElementsAttr>(constant.getValue()),
-                            constant.getLoc());
+      FailureOr<HostTensor> value = toHostTensor(
+          cast<ElementsAttr>(constant.getValue()), constant.getLoc());
+      if (succeeded(value))
+        results = interp::Results{std::move(*value)};
     } else if (const Kernel *kernel = registry.lookup(&op)) {
-      result = (*kernel)(&op, operands);
+      results = (*kernel)(&op, operands);
     } else {
       return op.emitError("the interpreter has no kernel for this op");
     }
-    if (failed(result) || failed(checkResult(&op, op.getResult(0), *result)))
+    if (failed(results))
       return failure();
+    for (auto [value, tensor] : llvm::zip_equal(op.getResults(), *results))
+      if (failed(checkResult(&op, value, tensor)))
+        return failure();
     if (observer)
-      observer(&op, operands, *result);
-    values[op.getResult(0)] = std::move(*result);
+      observer(&op, operands, *results);
+    for (auto [value, tensor] : llvm::zip_equal(op.getResults(), *results))
+      values[value] = std::move(tensor);
     for (Value operand : op.getOperands())
       if (lastUse.lookup(operand) == &op)
         values.erase(operand);

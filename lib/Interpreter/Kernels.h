@@ -16,8 +16,10 @@
 
 namespace qcc::interp {
 
+/// The results of one op.
+using Results = SmallVector<HostTensor, 1>;
 using Kernel =
-    std::function<FailureOr<HostTensor>(Operation *, ArrayRef<HostTensor>)>;
+    std::function<FailureOr<Results>(Operation *, ArrayRef<HostTensor>)>;
 
 class KernelRegistry {
 public:
@@ -25,6 +27,18 @@ public:
 
   template <typename OpTy>
   void add(FailureOr<HostTensor> (*kernel)(OpTy, ArrayRef<HostTensor>)) {
+    kernels[TypeID::get<OpTy>()] = [kernel](Operation *op,
+                                            ArrayRef<HostTensor> operands) {
+      FailureOr<HostTensor> result = kernel(cast<OpTy>(op), operands);
+      if (failed(result))
+        return FailureOr<Results>(failure());
+      return FailureOr<Results>(Results{std::move(*result)});
+    };
+  }
+  /// For ops with several results.
+  template <typename OpTy>
+  void addMultiResult(FailureOr<Results> (*kernel)(OpTy,
+                                                   ArrayRef<HostTensor>)) {
     kernels[TypeID::get<OpTy>()] = [kernel](Operation *op,
                                             ArrayRef<HostTensor> operands) {
       return kernel(cast<OpTy>(op), operands);
@@ -36,8 +50,24 @@ private:
   llvm::DenseMap<TypeID, Kernel> kernels;
 };
 
+/// C[M, N] = A[M, K] · op(B), op(B) = Bᵀ for B stored [N, K] (`bTransposed`)
+/// or B for B stored [K, N]; `lda`, `ldb` and `ldc` are row strides.
+/// OpenBLAS, single-threaded: callers split work with parallelChunks.
+void sgemm(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+           const float *b, int64_t ldb, bool bTransposed, float *c,
+           int64_t ldc);
+
+/// Runs `body(begin, end)` over [0, count) in pieces on all cores.
+void parallelChunks(int64_t count,
+                    llvm::function_ref<void(int64_t, int64_t)> body);
+
+/// x · Wᵀ (+ bias) for an f32 weight [N, K].
+HostTensor multiplyLinear(const HostTensor &input, const HostTensor &weight,
+                          const HostTensor *bias);
+
 void registerElementwiseKernels(KernelRegistry &registry);
 void registerNNKernels(KernelRegistry &registry);
+void registerQuantKernels(KernelRegistry &registry);
 void registerTensorKernels(KernelRegistry &registry);
 
 /// The kind of a value's element type (the type was checked at entry).

@@ -17,26 +17,23 @@
 using namespace qcc;
 using namespace qcc::interp;
 
-/// C[M, N] = A[M, K] · op(B), op(B) = Bᵀ for B stored [N, K] (`bTransposed`)
-/// or B for B stored [K, N]; `ldb` and `ldc` are the row strides of B and C.
-static void sgemm(int64_t m, int64_t n, int64_t k, const float *a,
-                  const float *b, int64_t ldb, bool bTransposed, float *c,
-                  int64_t ldc) {
+void interp::sgemm(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                   const float *b, int64_t ldb, bool bTransposed, float *c,
+                   int64_t ldc) {
   if (m == 0 || n == 0)
     return;
   cblas_sgemm(CblasRowMajor, CblasNoTrans,
-              bTransposed ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a, k, b,
+              bTransposed ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a, lda, b,
               ldb, 0.0f, c, ldc);
 }
 
 static void sgemm(int64_t m, int64_t n, int64_t k, const float *a,
                   const float *b, bool bTransposed, float *c) {
-  sgemm(m, n, k, a, b, bTransposed ? k : n, bTransposed, c, n);
+  sgemm(m, n, k, a, k, b, bTransposed ? k : n, bTransposed, c, n);
 }
 
-/// Runs `body(begin, end)` over [0, count) in pieces on all cores.
-static void parallelChunks(int64_t count,
-                           llvm::function_ref<void(int64_t, int64_t)> body) {
+void interp::parallelChunks(int64_t count,
+                            llvm::function_ref<void(int64_t, int64_t)> body) {
   int64_t threads = llvm::parallel::strategy.compute_thread_count();
   int64_t pieces = std::min<int64_t>(count, threads * 4);
   if (pieces <= 1) {
@@ -48,10 +45,9 @@ static void parallelChunks(int64_t count,
   });
 }
 
-/// x · Wᵀ (+ bias) for an f32 weight [N, K].
-static HostTensor multiplyLinear(const HostTensor &input,
-                                 const HostTensor &weight,
-                                 const HostTensor *biasTensor) {
+HostTensor interp::multiplyLinear(const HostTensor &input,
+                                  const HostTensor &weight,
+                                  const HostTensor *biasTensor) {
   int64_t n = weight.shape()[0], k = weight.shape()[1];
   SmallVector<int64_t> shape(input.shape().drop_back());
   shape.push_back(n);
@@ -62,12 +58,12 @@ static HostTensor multiplyLinear(const HostTensor &input,
   float *y = result.mutableValues<float>().data();
   if (m >= 64)
     parallelChunks(m, [&](int64_t begin, int64_t end) {
-      sgemm(end - begin, n, k, x + begin * k, w, k, /*bTransposed=*/true,
+      sgemm(end - begin, n, k, x + begin * k, k, w, k, /*bTransposed=*/true,
             y + begin * n, n);
     });
   else
     parallelChunks(n, [&](int64_t begin, int64_t end) {
-      sgemm(m, end - begin, k, x, w + begin * k, k, /*bTransposed=*/true,
+      sgemm(m, end - begin, k, x, k, w + begin * k, k, /*bTransposed=*/true,
             y + begin, n);
     });
   if (biasTensor) {
@@ -83,32 +79,6 @@ static HostTensor multiplyLinear(const HostTensor &input,
 static FailureOr<HostTensor> linear(LinearOp, ArrayRef<HostTensor> operands) {
   return multiplyLinear(operands[0], operands[1],
                         operands.size() > 2 ? &operands[2] : nullptr);
-}
-
-/// x · dequant(W)ᵀ + b: the weight is dequantized to f32 row by row,
-/// (q - zero) * scale per group, then multiplied like a linear.
-static FailureOr<HostTensor> qlinear(QLinearOp op,
-                                     ArrayRef<HostTensor> operands) {
-  const HostTensor &input = operands[0], &weight = operands[1];
-  ArrayRef<float> scales = operands[2].values<float>();
-  int64_t n = weight.shape()[0], k = weight.shape()[1];
-  int64_t group = op.getGroupSize(), groups = operands[2].shape()[1];
-  SmallVector<int64_t> zeros;
-  unsigned next = 3;
-  if (op.getZeroPoints())
-    zeros = integerValues(operands[next++]);
-  HostTensor dequantized(ElementKind::F32, {n, k});
-  MutableArrayRef<float> w = dequantized.mutableValues<float>();
-  for (int64_t row = 0; row < n; ++row) {
-    for (int64_t col = 0; col < k; ++col) {
-      int64_t g = row * groups + col / group;
-      double q = weight.elementAsDouble(row * k + col);
-      float shifted = static_cast<float>(q - (zeros.empty() ? 0 : zeros[g]));
-      w[row * k + col] = shifted * scales[g];
-    }
-  }
-  return multiplyLinear(input, dequantized,
-                        op.getBias() ? &operands[next] : nullptr);
 }
 
 static FailureOr<HostTensor> matmul(MatMulOp op,
@@ -404,7 +374,6 @@ static FailureOr<HostTensor> reduceMax(ReduceMaxOp op,
 
 void interp::registerNNKernels(KernelRegistry &registry) {
   registry.add(linear);
-  registry.add(qlinear);
   registry.add(matmul);
   registry.add(layerNorm);
   registry.add(rmsNorm);

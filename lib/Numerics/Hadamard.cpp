@@ -89,8 +89,8 @@ std::vector<int8_t> hadamardBaseMatrix(int64_t m) {
   int64_t q = m / 2 - 1, c = q + 1;
   for (int64_t i = 0; i < c; ++i)
     for (int64_t j = 0; j < c; ++j) {
-      int conference = i == 0 ? (j == 0 ? 0 : 1)
-                              : (j == 0 ? 1 : legendre(j - i, q));
+      int conference =
+          i == 0 ? (j == 0 ? 0 : 1) : (j == 0 ? 1 : legendre(j - i, q));
       for (int a = 0; a < 2; ++a)
         for (int b = 0; b < 2; ++b) {
           int offDiagonal = (a == 0 && b == 0) ? 1 : -1;
@@ -108,16 +108,13 @@ std::vector<int8_t> hadamardMatrix(int64_t n) {
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < n; ++j) {
       // Sylvester: H_p[b, b'] = (-1)^popcount(b & b').
-      int sylvester =
-          __builtin_popcountll((i % p) & (j % p)) % 2 == 0 ? 1 : -1;
-      h[i * n + j] =
-          static_cast<int8_t>(base[(i / p) * m + j / p] * sylvester);
+      int sylvester = __builtin_popcountll((i % p) & (j % p)) % 2 == 0 ? 1 : -1;
+      h[i * n + j] = static_cast<int8_t>(base[(i / p) * m + j / p] * sylvester);
     }
   return h;
 }
 
-void applyHadamard(float *data, int64_t count, int64_t block,
-                   bool transpose) {
+void applyHadamard(float *data, int64_t count, int64_t block, bool transpose) {
   int64_t m = *hadamardBase(block), p = block / m;
   std::vector<int8_t> base = hadamardBaseMatrix(m);
   std::vector<float> mixed(m);

@@ -1,4 +1,5 @@
-//===- Hadamard.h - Hadamard matrices of any constructible order -*- C++ -*-===//
+//===- Hadamard.h - Hadamard matrices of any constructible order -*- C++
+//-*-===//
 //
 // qcc rotates with normalized Hadamard matrices R = H / sqrt(n). H of order
 // n = m · 2^k is the Kronecker product H_m ⊗ H_{2^k}: H_{2^k} is Sylvester's,

@@ -622,3 +622,75 @@ func.func @qlinear_result(%x: tensor<4x64xf32>, %w: tensor<8x64xi4>, %s: tensor<
   %0 = qcc.qlinear %x, %w, %s {group_size = 64 : i64, weight_format = "int4"} : (tensor<4x64xf32>, tensor<8x64xi4>, tensor<8x1xf32>) -> tensor<4x9xf32>
   return
 }
+
+// -----
+
+// Tests that two-level scales come with channel scales.
+func.func @qlinear_two_level(%x: tensor<4x64xf32>, %w: tensor<8x64xi4>, %s: tensor<8x2xui8>) {
+  // expected-error @+1 {{scales of 'ui8' need channel_scales}}
+  %0 = qcc.qlinear %x, %w, %s {group_size = 32 : i64, weight_format = "int4"} : (tensor<4x64xf32>, tensor<8x64xi4>, tensor<8x2xui8>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+// Tests that MX scales belong to fp4 weights.
+func.func @qlinear_mx(%x: tensor<4x64xf32>, %w: tensor<8x64xi4>, %s: tensor<8x2xf8E8M0FNU>) {
+  // expected-error @+1 {{e8m0 (MX) scales need fp4_e2m1 weights}}
+  %0 = qcc.qlinear %x, %w, %s {group_size = 32 : i64, weight_format = "int4"} : (tensor<4x64xf32>, tensor<8x64xi4>, tensor<8x2xf8E8M0FNU>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+// Tests that integer activations need integer weights.
+func.func @qlinear_activation(%x: tensor<4x64xf32>, %w: tensor<8x64xf8E4M3FN>, %s: tensor<8x1xf32>) {
+  // expected-error @+1 {{activation_format int8 needs int4 or int8 weights}}
+  %0 = qcc.qlinear %x, %w, %s {activation_format = "int8", group_size = 64 : i64, weight_format = "fp8_e4m3"} : (tensor<4x64xf32>, tensor<8x64xf8E4M3FN>, tensor<8x1xf32>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+// Tests that Runtime Smooth groups align with weight groups.
+func.func @qlinear_smooth(%x: tensor<4x64xf32>, %w: tensor<8x64xi4>, %s: tensor<8x2xf32>) {
+  // expected-error @+1 {{runtime_smooth_group 24 must be positive and divide or be divided by the group size 32}}
+  %0 = qcc.qlinear %x, %w, %s {activation_format = "int8", group_size = 32 : i64, runtime_smooth_group = 24 : i64, weight_format = "int4"} : (tensor<4x64xf32>, tensor<8x64xi4>, tensor<8x2xf32>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+// Tests that LoRC factors have matching shapes.
+func.func @qlinear_lorc(%x: tensor<4x64xf32>, %w: tensor<8x64xi4>, %s: tensor<8x2xf32>, %u: tensor<8x4xf16>, %v: tensor<3x64xf16>) {
+  // expected-error @+1 {{LoRC factors must be [N, r] and [r, K] with N = 8, K = 64}}
+  %0 = qcc.qlinear %x, %w, %s lorc %u, %v {group_size = 32 : i64, weight_format = "int4"} : (tensor<4x64xf32>, tensor<8x64xi4>, tensor<8x2xf32>, tensor<8x4xf16>, tensor<3x64xf16>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+// Tests that quantize knows its formats.
+func.func @quantize_format(%x: tensor<4x64xf32>) {
+  // expected-error @+1 {{format "int2" is not one of int8, int4, fp8_e4m3}}
+  %0, %1 = qcc.quantize %x {format = "int2"} : (tensor<4x64xf32>) -> (tensor<4x64xi8>, tensor<4x1xf32>)
+  return
+}
+
+// -----
+
+// Tests that hadamard blocks have a construction.
+func.func @hadamard_order(%x: tensor<4x172xf32>) {
+  // expected-error @+1 {{no Hadamard matrix of order 172 is constructed}}
+  %0 = qcc.hadamard %x {block_size = 172 : i64} : tensor<4x172xf32>
+  return
+}
+
+// -----
+
+// Tests that hadamard blocks divide the rows.
+func.func @hadamard_block(%x: tensor<4x100xf32>) {
+  // expected-error @+1 {{block_size 12 does not divide the last dimension 100}}
+  %0 = qcc.hadamard %x {block_size = 12 : i64} : tensor<4x100xf32>
+  return
+}
