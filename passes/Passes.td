@@ -117,6 +117,11 @@ def ScaleSearchPass : Pass<"qcc-scale-search", "::mlir::ModuleOp"> {
     attached as `qcc.clip_ratios` ([N, groups] f32), which
     qcc-quantize-weights applies; r = 1 is among the candidates, so no group
     gets worse than round-to-nearest. `report` writes per-layer errors.
+
+    `scale-format` must match qcc-quantize-weights': with `two-level` the
+    ratio clips the integer second-level scale (w4a8), with `e8m0`/`e4m3`
+    the block scale (MXFP4/NVFP4). `method=percentile` skips the search
+    and clips each group at the `percentile`-th percentile of |w| instead.
   }];
   let dependentDialects = ["::qcc::QccDialect"];
   let options = [
@@ -130,6 +135,13 @@ def ScaleSearchPass : Pass<"qcc-scale-search", "::mlir::ModuleOp"> {
            "Number of clip ratios tried per group">,
     Option<"minRatio", "min-ratio", "double", /*default=*/"0.5",
            "Smallest clip ratio tried">,
+    Option<"scaleFormat", "scale-format", "std::string",
+           /*default=*/"\"float\"",
+           "Group scales: float, two-level, e8m0, e4m3">,
+    Option<"method", "method", "std::string", /*default=*/"\"grid\"",
+           "grid (search clip ratios) or percentile (clip at a percentile)">,
+    Option<"percentile", "percentile", "double", /*default=*/"99.9",
+           "Percentile of |w| kept by method=percentile">,
     Option<"weighted", "weighted", "bool", /*default=*/"false",
            "Weight the error by the calibrated mean of x² per input channel">,
     Option<"keepFloat", "keep-float", "std::string", /*default=*/"\"\"",
@@ -151,6 +163,19 @@ def QuantizeWeightsPass : Pass<"qcc-quantize-weights", "::mlir::ModuleOp"> {
     (include/qcc/Numerics/Formats.h): round to nearest even, saturating.
     Without `qcc.clip_ratios` (from qcc-scale-search) this is plain
     round-to-nearest; with them, each group's range is scaled by its ratio.
+
+    `scale-format` picks how group scales are stored: `float` (f32),
+    `two-level` (w4a8: an f32 scale per output channel, max|w| / 119, times
+    integer group scales in [1, 17] with codes in [-7, 7], so code · group
+    scale fits int8), `e8m0` (MXFP4: the power of two 2^ceil(log2(max|w| /
+    6)), no saturation) or `e4m3` (NVFP4: e4m3 group scales times an f32
+    scale per output channel, max|w| / (6 · 448)). `activation-format`
+    (float, int8, int4, fp8_e4m3) sets how the qlinear quantizes its input
+    at run time. Attributes left by earlier passes are consumed:
+    `qcc.runtime_smooth` (qcc-smooth mode=runtime) becomes the qlinear's
+    `runtime_smooth_group`, and `qcc.lorc_*` (qcc-lorc) its LoRC factors.
+    A K that the group size does not divide is padded, with a warning: the
+    last group is shorter and scaled on its own values.
   }];
   let dependentDialects = ["::qcc::QccDialect"];
   let options = [
@@ -160,6 +185,12 @@ def QuantizeWeightsPass : Pass<"qcc-quantize-weights", "::mlir::ModuleOp"> {
            "Weights per scale along K; -1 for one scale per output channel">,
     Option<"symmetric", "symmetric", "bool", /*default=*/"true",
            "Symmetric (no zero point); integer formats may be asymmetric">,
+    Option<"scaleFormat", "scale-format", "std::string",
+           /*default=*/"\"float\"",
+           "Group scales: float, two-level, e8m0, e4m3">,
+    Option<"activationFormat", "activation-format", "std::string",
+           /*default=*/"\"float\"",
+           "Run-time per-token activation format: float, int8, int4, fp8_e4m3">,
     Option<"keepFloat", "keep-float", "std::string", /*default=*/"\"\"",
            "Leave linears whose ONNX node name matches this regex in float">,
   ];

@@ -4,6 +4,7 @@
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Verifier.h"
 #include "passes/PassUtils.h"
 #include "passes/Passes.h"
 #include "passes/WeightQuantizer.h"
@@ -29,17 +30,53 @@ Value blobConstant(OpBuilder &builder, Location loc, RankedTensorType type,
   return arith::ConstantOp::create(builder, loc, attr);
 }
 
+/// An f32 resource constant of `type`.
+Value floatConstant(OpBuilder &builder, Location loc, RankedTensorType type,
+                    StringRef name, ArrayRef<float> values) {
+  return blobConstant(
+      builder, loc, type, name,
+      ArrayRef<char>(reinterpret_cast<const char *>(values.data()),
+                     values.size() * sizeof(float)),
+      alignof(float));
+}
+
+/// LoRC factors that qcc-lorc attached to a linear, as constants.
+struct LoRCOperands {
+  Value u, v, uScales, vScales;
+};
+
+LoRCOperands takeLoRC(OpBuilder &builder, LinearOp op) {
+  LoRCOperands lorc;
+  auto constant = [&](StringRef attr) -> Value {
+    auto value = op->getAttrOfType<ElementsAttr>(attr);
+    return value ? arith::ConstantOp::create(builder, op.getLoc(),
+                                             cast<TypedAttr>(value))
+                 : Value();
+  };
+  lorc.u = constant("qcc.lorc_u");
+  lorc.v = constant("qcc.lorc_v");
+  lorc.uScales = constant("qcc.lorc_u_scales");
+  lorc.vScales = constant("qcc.lorc_v_scales");
+  return lorc;
+}
+
 // --qcc-quantize-weights
 struct QuantizeWeightsPass
     : qcc::impl::QuantizeWeightsPassBase<QuantizeWeightsPass> {
   using QuantizeWeightsPassBase::QuantizeWeightsPassBase;
 
   void runOnOperation() override {
-    FailureOr<WeightQuantizer> quantizer =
-        WeightQuantizer::get(getOperation().getLoc(), format, symmetric);
+    FailureOr<WeightQuantizer> quantizer = WeightQuantizer::get(
+        getOperation().getLoc(), format, symmetric, scaleFormat);
     FailureOr<llvm::Regex> keep = parseKeepFloat(getOperation(), keepFloat);
     if (failed(quantizer) || failed(keep))
       return signalPassFailure();
+    if (activationFormat != "float" &&
+        !getActivationStorageType(&getContext(), activationFormat)) {
+      emitError(getOperation().getLoc(), "unknown activation format '")
+          << activationFormat << "'; formats: float, int8, int4, fp8_e4m3";
+      return signalPassFailure();
+    }
 
     SmallVector<LinearOp> linears;
     getOperation().walk([&](LinearOp op) { linears.push_back(op); });
@@ -57,6 +94,11 @@ struct QuantizeWeightsPass
     if (failed(weights))
       return failure();
     int64_t n = weights->rows, k = weights->columns, groups = weights->groups;
+    if (k % weights->size != 0)
+      op.emitWarning("K = ")
+          << k << " is not a multiple of the group size " << weights->size
+          << ": the last group holds " << k % weights->size
+          << " columns (scaled as if zero-padded)";
 
     // Clip ratios chosen by qcc-scale-search, one per group, if any.
     std::vector<float> ratios(n * groups, 1.0f);
@@ -68,13 +110,14 @@ struct QuantizeWeightsPass
                       [](const APFloat &r) { return r.convertToFloat(); });
     }
     std::vector<char> codes(n * k);
-    std::vector<float> scales(n * groups);
+    std::vector<float> scales(n * groups), channels(n, 1.0f);
     std::vector<char> zeros(symmetric ? 0 : n * groups);
     for (int64_t row = 0; row < n; ++row) {
+      channels[row] = quantizer.channelScale(weights->row(row));
       for (int64_t g = 0; g < groups; ++g) {
         auto [start, count] = weights->columnRange(g);
         GroupParameters parameters = quantizer.quantize(
-            weights->group(row, g), ratios[row * groups + g],
+            weights->group(row, g), ratios[row * groups + g], channels[row],
             MutableArrayRef<char>(codes).slice(row * k + start, count));
         scales[row * groups + g] = parameters.scale;
         if (!symmetric)
@@ -88,25 +131,47 @@ struct QuantizeWeightsPass
     Value weight = blobConstant(
         builder, loc, RankedTensorType::get({n, k}, quantizer.storageType()),
         name + ".q", codes, 1);
-    Value scaleValue = blobConstant(
-        builder, loc, RankedTensorType::get({n, groups}, builder.getF32Type()),
-        name + ".scales",
-        ArrayRef<char>(reinterpret_cast<const char *>(scales.data()),
-                       scales.size() * sizeof(float)),
-        alignof(float));
-    Value zeroValue;
+    auto scaleType = RankedTensorType::get({n, groups}, quantizer.scaleType());
+    Value scaleValue;
+    if (quantizer.getScaleFormat() == ScaleFormat::F32) {
+      scaleValue =
+          floatConstant(builder, loc, scaleType, name + ".scales", scales);
+    } else {
+      std::vector<char> encoded(scales.size());
+      llvm::transform(scales, encoded.begin(), [&](float scale) {
+        return static_cast<char>(quantizer.encodeScale(scale));
+      });
+      scaleValue =
+          blobConstant(builder, loc, scaleType, name + ".scales", encoded, 1);
+    }
+    Value zeroValue, channelValue;
     if (!symmetric)
       zeroValue = blobConstant(
           builder, loc,
           RankedTensorType::get({n, groups}, quantizer.storageType()),
           name + ".zeros", zeros, 1);
+    if (quantizer.hasChannelScales())
+      channelValue = floatConstant(
+          builder, loc, RankedTensorType::get({n}, builder.getF32Type()),
+          name + ".channel_scales", channels);
+    LoRCOperands lorc = takeLoRC(builder, op);
+    IntegerAttr smoothGroup;
+    if (auto group = op->getAttrOfType<IntegerAttr>("qcc.runtime_smooth")) {
+      if (activationFormat == "float")
+        return op.emitError("is marked for Runtime Smooth, which needs "
+                            "quantized activations (activation-format)");
+      smoothGroup = builder.getI64IntegerAttr(group.getInt());
+    }
     auto qlinear = QLinearOp::create(
         builder, op.getLoc(), op.getType(), op.getInput(), weight, scaleValue,
-        zeroValue, /*channel_scales=*/Value(), op.getBias(), /*lorc_u=*/Value(),
-        /*lorc_v=*/Value(), /*lorc_u_scales=*/Value(),
-        /*lorc_v_scales=*/Value(), builder.getStringAttr(format),
+        zeroValue, channelValue, op.getBias(), lorc.u, lorc.v, lorc.uScales,
+        lorc.vScales, builder.getStringAttr(format),
         builder.getI64IntegerAttr(weights->size),
-        builder.getStringAttr("float"), IntegerAttr());
+        builder.getStringAttr(activationFormat), smoothGroup);
+    if (failed(verify(qlinear))) {
+      qlinear.erase();
+      return failure();
+    }
     op.replaceAllUsesWith(qlinear.getResult());
     op.erase();
     return success();

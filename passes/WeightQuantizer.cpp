@@ -8,38 +8,122 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 #include "qcc/Numerics/Formats.h"
+#include "llvm/ADT/StringSwitch.h"
+#include <cmath>
 #include <cstring>
 
 using namespace qcc;
 namespace num = qcc::numerics;
 
 FailureOr<WeightQuantizer> WeightQuantizer::get(Location loc, StringRef format,
-                                                bool symmetric) {
+                                                bool symmetric,
+                                                StringRef scaleFormatName) {
   MLIRContext *context = loc.getContext();
   Builder b(context);
+  std::optional<ScaleFormat> scaleFormat =
+      llvm::StringSwitch<std::optional<ScaleFormat>>(scaleFormatName)
+          .Case("float", ScaleFormat::F32)
+          .Case("two-level", ScaleFormat::TwoLevel)
+          .Case("e8m0", ScaleFormat::E8M0)
+          .Case("e4m3", ScaleFormat::E4M3)
+          .Default(std::nullopt);
+  if (!scaleFormat)
+    return emitError(loc, "unknown scale format '")
+           << scaleFormatName << "'; scale formats: float, two-level, e8m0, "
+           << "e4m3";
   auto integer = [&](unsigned width) {
     return symmetric ? Type(b.getIntegerType(width))
                      : IntegerType::get(context, width, IntegerType::Unsigned);
   };
+  std::optional<WeightQuantizer> quantizer;
   if (format == "int4")
-    return WeightQuantizer("int4", symmetric, symmetric ? 7.0f : 15.0f,
-                           integer(4));
-  if (format == "int8")
-    return WeightQuantizer("int8", symmetric, symmetric ? 127.0f : 255.0f,
-                           integer(8));
-  if (format != "fp8_e4m3" && format != "fp4_e2m1")
+    quantizer = WeightQuantizer("int4", symmetric, symmetric ? 7.0f : 15.0f,
+                                integer(4), *scaleFormat);
+  else if (format == "int8")
+    quantizer = WeightQuantizer("int8", symmetric, symmetric ? 127.0f : 255.0f,
+                                integer(8), *scaleFormat);
+  else if (format == "fp8_e4m3")
+    quantizer = WeightQuantizer("fp8_e4m3", true, 448.0f,
+                                b.getType<Float8E4M3FNType>(), *scaleFormat);
+  else if (format == "fp4_e2m1")
+    quantizer = WeightQuantizer("fp4_e2m1", true, 6.0f,
+                                b.getType<Float4E2M1FNType>(), *scaleFormat);
+  else
     return emitError(loc, "unknown weight format '")
            << format << "'; formats: int4, int8, fp8_e4m3, fp4_e2m1";
-  if (!symmetric)
+  if (!symmetric && (format == "fp8_e4m3" || format == "fp4_e2m1"))
     return emitError(loc, "format ") << format << " has no asymmetric form";
-  if (format == "fp8_e4m3")
-    return WeightQuantizer("fp8_e4m3", true, 448.0f,
-                           b.getType<Float8E4M3FNType>());
-  return WeightQuantizer("fp4_e2m1", true, 6.0f, b.getType<Float4E2M1FNType>());
+  if (*scaleFormat == ScaleFormat::TwoLevel && (format != "int4" || !symmetric))
+    return emitError(loc, "two-level scales need symmetric int4 weights");
+  if ((*scaleFormat == ScaleFormat::E8M0 ||
+       *scaleFormat == ScaleFormat::E4M3) &&
+      format != "fp4_e2m1")
+    return emitError(loc, "scale format ")
+           << scaleFormatName << " needs fp4_e2m1 weights";
+  return *quantizer;
+}
+
+Type WeightQuantizer::scaleType() const {
+  MLIRContext *context = storage.getContext();
+  switch (scaleFormat) {
+  case ScaleFormat::F32:
+    return Float32Type::get(context);
+  case ScaleFormat::TwoLevel:
+    return IntegerType::get(context, 8, IntegerType::Unsigned);
+  case ScaleFormat::E8M0:
+    return Float8E8M0FNUType::get(context);
+  case ScaleFormat::E4M3:
+    return Float8E4M3FNType::get(context);
+  }
+  llvm_unreachable("scale format");
+}
+
+/// Two-level codes stay in [-7, 7] and integer scales in [1, 17], so that
+/// code · scale fits int8 ([-119, 119]) for the w4a8 kernels.
+static constexpr float kTwoLevelCodeMax = 7.0f, kTwoLevelScaleMax = 17.0f;
+
+float WeightQuantizer::channelScale(ArrayRef<float> row) const {
+  float absmax = 0.0f;
+  for (float w : row)
+    absmax = std::max(absmax, std::fabs(w));
+  if (absmax == 0.0f)
+    return 1.0f;
+  if (scaleFormat == ScaleFormat::TwoLevel)
+    return absmax / (kTwoLevelCodeMax * kTwoLevelScaleMax);
+  if (scaleFormat == ScaleFormat::E4M3)
+    return absmax / (6.0f * 448.0f);
+  return 1.0f;
+}
+
+float WeightQuantizer::groupScale(float range, float channel) const {
+  if (range <= 0.0f)
+    return scaleFormat == ScaleFormat::E4M3 ? 0.0f : 1.0f;
+  switch (scaleFormat) {
+  case ScaleFormat::F32:
+    return range / qmax;
+  case ScaleFormat::TwoLevel:
+    return std::clamp(std::ceil(range / (kTwoLevelCodeMax * channel)), 1.0f,
+                      kTwoLevelScaleMax);
+  case ScaleFormat::E8M0:
+    return std::ldexp(
+        1.0f, std::clamp(static_cast<int>(std::ceil(std::log2(range / qmax))),
+                         -127, 127));
+  case ScaleFormat::E4M3:
+    return num::decodeE4M3(num::encodeE4M3(range / (qmax * channel)));
+  }
+  llvm_unreachable("scale format");
+}
+
+uint8_t WeightQuantizer::encodeScale(float scale) const {
+  if (scaleFormat == ScaleFormat::TwoLevel)
+    return static_cast<uint8_t>(scale);
+  if (scaleFormat == ScaleFormat::E8M0)
+    return num::encodeE8M0Exponent(std::ilogb(scale));
+  return num::encodeE4M3(scale);
 }
 
 GroupParameters WeightQuantizer::quantize(ArrayRef<float> weights,
-                                          float clipRatio,
+                                          float clipRatio, float channel,
                                           MutableArrayRef<char> codes) const {
   float low = 0.0f, high = 0.0f;
   for (float w : weights) {
@@ -50,45 +134,68 @@ GroupParameters WeightQuantizer::quantize(ArrayRef<float> weights,
   high *= clipRatio;
   float range = symmetric ? std::max(-low, high) : high - low;
   GroupParameters group;
-  group.scale = range > 0.0f ? range / qmax : 1.0f;
-  float inverse = 1.0f / group.scale;
+  group.scale = groupScale(range, channel);
+  // The factor from codes to weights; zero for an e4m3 scale that
+  // underflows, whose codes are then all zero.
+  float step = group.scale;
+  if (scaleFormat == ScaleFormat::TwoLevel || scaleFormat == ScaleFormat::E4M3)
+    step *= channel;
+  float inverse = step > 0.0f ? 1.0f / step : 0.0f;
   if (!symmetric)
     group.zeroPoint =
         num::quantizeInt(-low, inverse, 0, 0, static_cast<int32_t>(qmax));
-  // Symmetric integers use the full signed range ([-8, 7] for int4),
-  // asymmetric ones [0, qmax].
-  int32_t lowCode = symmetric ? -static_cast<int32_t>(qmax) - 1 : 0;
+  // Symmetric integers use the full signed range ([-8, 7] for int4) except
+  // in two-level form; asymmetric ones [0, qmax].
+  int32_t highCode = scaleFormat == ScaleFormat::TwoLevel
+                         ? static_cast<int32_t>(kTwoLevelCodeMax)
+                         : static_cast<int32_t>(qmax);
+  int32_t lowCode = !symmetric                             ? 0
+                    : scaleFormat == ScaleFormat::TwoLevel ? -highCode
+                                                           : -highCode - 1;
   for (auto [w, code] : llvm::zip(weights, codes)) {
     if (format == "fp8_e4m3")
       code = static_cast<char>(num::encodeE4M3(w * inverse));
     else if (format == "fp4_e2m1")
       code = static_cast<char>(num::encodeE2M1(w * inverse));
     else
-      code = static_cast<char>(num::quantizeInt(
-          w, inverse, group.zeroPoint, lowCode, static_cast<int32_t>(qmax)));
+      code = static_cast<char>(
+          num::quantizeInt(w, inverse, group.zeroPoint, lowCode, highCode));
   }
   return group;
 }
 
-float WeightQuantizer::dequantize(char code,
-                                  const GroupParameters &group) const {
+float WeightQuantizer::dequantize(char code, const GroupParameters &group,
+                                  float channel) const {
+  // The order of qcc.qlinear: code · (group scale · channel scale), and
+  // (code · integer scale) · channel scale for two-level.
+  float value;
   if (format == "fp8_e4m3")
-    return num::decodeE4M3(static_cast<uint8_t>(code)) * group.scale;
-  if (format == "fp4_e2m1")
-    return num::decodeE2M1(static_cast<uint8_t>(code)) * group.scale;
-  int32_t value = symmetric ? static_cast<int8_t>(code)
-                            : static_cast<int32_t>(static_cast<uint8_t>(code));
-  return static_cast<float>(value - group.zeroPoint) * group.scale;
+    value = num::decodeE4M3(static_cast<uint8_t>(code));
+  else if (format == "fp4_e2m1")
+    value = num::decodeE2M1(static_cast<uint8_t>(code));
+  else
+    value = static_cast<float>(
+        (symmetric ? static_cast<int8_t>(code)
+                   : static_cast<int32_t>(static_cast<uint8_t>(code))) -
+        group.zeroPoint);
+  switch (scaleFormat) {
+  case ScaleFormat::TwoLevel:
+    return value * group.scale * channel;
+  case ScaleFormat::E4M3:
+    return value * (group.scale * channel);
+  default:
+    return value * group.scale;
+  }
 }
 
 double WeightQuantizer::error(ArrayRef<float> weights,
-                              ArrayRef<float> importance,
-                              float clipRatio) const {
+                              ArrayRef<float> importance, float clipRatio,
+                              float channel) const {
   SmallVector<char> codes(weights.size());
-  GroupParameters group = quantize(weights, clipRatio, codes);
+  GroupParameters group = quantize(weights, clipRatio, channel, codes);
   double sum = 0.0;
   for (auto [i, w] : llvm::enumerate(weights)) {
-    double diff = w - dequantize(codes[i], group);
+    double diff = w - dequantize(codes[i], group, channel);
     sum += (importance.empty() ? 1.0 : importance[i]) * diff * diff;
   }
   return sum;
