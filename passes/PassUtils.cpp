@@ -1,10 +1,16 @@
 //===- PassUtils.cpp - what several qcc passes share ----------------------===//
 
 #include "passes/PassUtils.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
 #include "qcc/Support/Locations.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
+#include <cstring>
 
 using namespace qcc;
 
@@ -34,4 +40,56 @@ FailureOr<llvm::Regex> qcc::parseKeepFloat(Operation *anchor,
   if (!pattern.empty() && !regex.isValid(error))
     return emitError(anchor->getLoc(), "keep-float: ") << error;
   return regex;
+}
+
+FailureOr<std::vector<float>> qcc::readF32Constant(Value value) {
+  ElementsAttr attr;
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  if (!type || !type.getElementType().isF32() ||
+      !matchPattern(value, m_Constant(&attr)))
+    return failure();
+  std::vector<float> values(type.getNumElements());
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+    if (!blob || blob->getData().size() != values.size() * sizeof(float))
+      return failure();
+    std::memcpy(values.data(), blob->getData().data(),
+                values.size() * sizeof(float));
+    return values;
+  }
+  llvm::transform(attr.getValues<APFloat>(), values.begin(),
+                  [](const APFloat &v) { return v.convertToFloat(); });
+  return values;
+}
+
+Value qcc::createBlobConstant(OpBuilder &builder, Location loc,
+                              RankedTensorType type, StringRef name,
+                              ArrayRef<char> bytes, size_t alignment) {
+  AsmResourceBlob blob =
+      HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, alignment);
+  auto attr = DenseResourceElementsAttr::get(type, name, std::move(blob));
+  return arith::ConstantOp::create(builder, loc, attr);
+}
+
+Value qcc::createF32Constant(OpBuilder &builder, Location loc,
+                             RankedTensorType type, StringRef name,
+                             ArrayRef<float> values) {
+  return createBlobConstant(
+      builder, loc, type, name,
+      ArrayRef<char>(reinterpret_cast<const char *>(values.data()),
+                     values.size() * sizeof(float)),
+      alignof(float));
+}
+
+void qcc::replaceF32Operand(Operation *op, unsigned index,
+                            ArrayRef<float> values, StringRef name) {
+  Value old = op->getOperand(index);
+  OpBuilder builder(op);
+  Value replacement =
+      createF32Constant(builder, old.getLoc(),
+                        cast<RankedTensorType>(old.getType()), name, values);
+  op->setOperand(index, replacement);
+  if (Operation *definition = old.getDefiningOp())
+    if (definition->use_empty())
+      definition->erase();
 }

@@ -3,6 +3,8 @@
 #ifndef QCC_PASSES_PASSUTILS_H
 #define QCC_PASSES_PASSUTILS_H
 
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Operation.h"
 #include "qcc/Support/MLIR.h"
 #include "llvm/Support/JSON.h"
@@ -22,6 +24,23 @@ FailureOr<llvm::Regex> parseKeepFloat(Operation *anchor, StringRef pattern);
 /// Whether one of the ONNX node names of `op` matches the `--keep-float`
 /// pattern (an empty pattern matches nothing).
 bool isKeptInFloat(Operation *op, StringRef pattern, const llvm::Regex &regex);
+
+/// The values of an f32 constant (inline or resource), or failure.
+FailureOr<std::vector<float>> readF32Constant(Value value);
+
+/// An arith.constant holding `bytes` as a resource blob named `name`.
+Value createBlobConstant(OpBuilder &builder, Location loc,
+                         RankedTensorType type, StringRef name,
+                         ArrayRef<char> bytes, size_t alignment);
+
+/// An f32 resource constant of `type`.
+Value createF32Constant(OpBuilder &builder, Location loc, RankedTensorType type,
+                        StringRef name, ArrayRef<float> values);
+
+/// Replaces the f32 constant operand `index` of `op` by one of the same type
+/// holding `values`, erasing the old constant when nothing else reads it.
+void replaceF32Operand(Operation *op, unsigned index, ArrayRef<float> values,
+                       StringRef name);
 
 } // namespace qcc
 

@@ -196,4 +196,38 @@ def QuantizeWeightsPass : Pass<"qcc-quantize-weights", "::mlir::ModuleOp"> {
   ];
 }
 
+def RotatePass : Pass<"qcc-rotate", "::mlir::ModuleOp"> {
+  let summary = "Fold Hadamard rotations into weights; rotate the rest online";
+  let description = [{
+    QuaRot-style rotation with R = H / sqrt(n) for any dimension n that is
+    m · 2^k with m = 1 or a Paley order (12, 20, 28, 36, 60, ...: 576 =
+    36 · 16, 960 = 60 · 16, 1536 = 12 · 128, 2560 = 20 · 128, 5120 =
+    20 · 256), block-diagonal with the largest such order dividing n
+    otherwise. The float model's outputs do not change.
+
+    With `residual`, each residual stream (values linked by adds feeding
+    RMS norms) whose producers are adds, linears, embedding gathers or
+    arguments and whose readers are adds, linears, RMS norms feeding only
+    linears, or the return is rotated offline: norm scales are folded into
+    the linears they feed, R into the weights on both sides, and arguments
+    and results get a `qcc.hadamard` (free in a whole model, where the
+    embedding and the LM head absorb it). A stream that does not qualify
+    (for example one read by a `layer_norm`, which is not rotation-
+    invariant) is left alone and the report says why. With `online`, every
+    other linear (except `keep-float` ones) gets a `qcc.hadamard` on its
+    input and R folded into its weight. `report` writes what was rotated.
+  }];
+  let dependentDialects = ["::qcc::QccDialect"];
+  let options = [
+    Option<"residual", "residual", "bool", /*default=*/"true",
+           "Rotate residual streams offline where their structure allows">,
+    Option<"online", "online", "bool", /*default=*/"true",
+           "Rotate the inputs of the remaining linears online">,
+    Option<"keepFloat", "keep-float", "std::string", /*default=*/"\"\"",
+           "No online rotation for linears whose ONNX node name matches">,
+    Option<"report", "report", "std::string", /*default=*/"\"\"",
+           "Write the rotated streams and online rotations as JSON">,
+  ];
+}
+
 #endif // QCC_PASSES_TD

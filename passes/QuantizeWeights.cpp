@@ -21,25 +21,6 @@ using namespace qcc;
 
 namespace {
 
-/// A resource constant of `type` holding `bytes`.
-Value blobConstant(OpBuilder &builder, Location loc, RankedTensorType type,
-                   StringRef name, ArrayRef<char> bytes, size_t alignment) {
-  AsmResourceBlob blob =
-      HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, alignment);
-  auto attr = DenseResourceElementsAttr::get(type, name, std::move(blob));
-  return arith::ConstantOp::create(builder, loc, attr);
-}
-
-/// An f32 resource constant of `type`.
-Value floatConstant(OpBuilder &builder, Location loc, RankedTensorType type,
-                    StringRef name, ArrayRef<float> values) {
-  return blobConstant(
-      builder, loc, type, name,
-      ArrayRef<char>(reinterpret_cast<const char *>(values.data()),
-                     values.size() * sizeof(float)),
-      alignof(float));
-}
-
 /// LoRC factors that qcc-lorc attached to a linear, as constants.
 struct LoRCOperands {
   Value u, v, uScales, vScales;
@@ -128,30 +109,30 @@ struct QuantizeWeightsPass
     OpBuilder builder(op);
     std::string name = getFirstNodeName(op.getLoc());
     Location loc = op.getWeight().getLoc();
-    Value weight = blobConstant(
+    Value weight = createBlobConstant(
         builder, loc, RankedTensorType::get({n, k}, quantizer.storageType()),
         name + ".q", codes, 1);
     auto scaleType = RankedTensorType::get({n, groups}, quantizer.scaleType());
     Value scaleValue;
     if (quantizer.getScaleFormat() == ScaleFormat::F32) {
       scaleValue =
-          floatConstant(builder, loc, scaleType, name + ".scales", scales);
+          createF32Constant(builder, loc, scaleType, name + ".scales", scales);
     } else {
       std::vector<char> encoded(scales.size());
       llvm::transform(scales, encoded.begin(), [&](float scale) {
         return static_cast<char>(quantizer.encodeScale(scale));
       });
-      scaleValue =
-          blobConstant(builder, loc, scaleType, name + ".scales", encoded, 1);
+      scaleValue = createBlobConstant(builder, loc, scaleType, name + ".scales",
+                                      encoded, 1);
     }
     Value zeroValue, channelValue;
     if (!symmetric)
-      zeroValue = blobConstant(
+      zeroValue = createBlobConstant(
           builder, loc,
           RankedTensorType::get({n, groups}, quantizer.storageType()),
           name + ".zeros", zeros, 1);
     if (quantizer.hasChannelScales())
-      channelValue = floatConstant(
+      channelValue = createF32Constant(
           builder, loc, RankedTensorType::get({n}, builder.getF32Type()),
           name + ".channel_scales", channels);
     LoRCOperands lorc = takeLoRC(builder, op);

@@ -7,6 +7,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
+#include "passes/PassUtils.h"
 #include "qcc/Numerics/Formats.h"
 #include "llvm/ADT/StringSwitch.h"
 #include <cmath>
@@ -203,10 +204,9 @@ double WeightQuantizer::error(ArrayRef<float> weights,
 
 FailureOr<GroupedWeight> GroupedWeight::get(Operation *op, Value weight,
                                             int64_t groupSize) {
-  ElementsAttr attr;
   auto type = dyn_cast<RankedTensorType>(weight.getType());
-  if (!type || type.getRank() != 2 || !type.getElementType().isF32() ||
-      !matchPattern(weight, m_Constant(&attr)))
+  FailureOr<std::vector<float>> values = readF32Constant(weight);
+  if (!type || type.getRank() != 2 || failed(values))
     return op->emitError("has a weight that is not an f32 constant");
   GroupedWeight grouped;
   grouped.rows = type.getDimSize(0);
@@ -214,17 +214,6 @@ FailureOr<GroupedWeight> GroupedWeight::get(Operation *op, Value weight,
   grouped.size =
       groupSize > 0 ? std::min(groupSize, grouped.columns) : grouped.columns;
   grouped.groups = (grouped.columns + grouped.size - 1) / grouped.size;
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
-    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
-    if (!blob ||
-        blob->getData().size() != type.getNumElements() * sizeof(float))
-      return op->emitError("has a weight blob without its data");
-    ArrayRef<char> bytes = blob->getData();
-    grouped.values.resize(type.getNumElements());
-    std::memcpy(grouped.values.data(), bytes.data(), bytes.size());
-    return grouped;
-  }
-  for (const APFloat &value : attr.getValues<APFloat>())
-    grouped.values.push_back(value.convertToFloat());
+  grouped.values = std::move(*values);
   return grouped;
 }

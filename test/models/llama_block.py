@@ -182,7 +182,16 @@ def build_model():
 
 
 def main(argv):
-    save_checked(build_model(), output_dir(argv) / "llama_block.onnx")
+    """OUTDIR [--hidden H --intermediate I --heads N --kv-heads N]: other
+    sizes (head_dim = H / N) for tests of dimension-dependent passes."""
+    global HIDDEN, INTERMEDIATE, HEADS, KV_HEADS, HEAD_DIM
+    options = dict(zip(argv[2::2], argv[3::2]))
+    HIDDEN = int(options.get("--hidden", HIDDEN))
+    INTERMEDIATE = int(options.get("--intermediate", INTERMEDIATE))
+    HEADS = int(options.get("--heads", HEADS))
+    KV_HEADS = int(options.get("--kv-heads", KV_HEADS))
+    HEAD_DIM = HIDDEN // HEADS
+    save_checked(build_model(), output_dir(argv[:2]) / "llama_block.onnx")
 
 
 if __name__ == "__main__":
