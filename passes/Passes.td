@@ -230,4 +230,56 @@ def RotatePass : Pass<"qcc-rotate", "::mlir::ModuleOp"> {
   ];
 }
 
+def SmoothPass : Pass<"qcc-smooth", "::mlir::ModuleOp"> {
+  let summary = "SmoothQuant channel smoothing, or Runtime Smooth markers";
+  let description = [{
+    `mode=static` (SmoothQuant): for every input shared by linears (a site),
+    `s_j = max|X_j|^α / max|W_j|^(1-α)` from the calibrated channel maxima
+    (`qcc.calibration`, from qcc-calibrate) and the weights; the weights'
+    columns are multiplied by s and the input divided by it, so the float
+    model's outputs do not change. α is `alpha` if given (>= 0); otherwise,
+    with `data` (the calibration samples), it is searched over `grid` + 1
+    values in [0, 1] per site, minimising Σ ‖X Wᵀ - Q(X/s) Q(W s)ᵀ‖² on up
+    to `tokens` calibration rows, with per-token `activation-format` and
+    symmetric `weight-format` round-to-nearest (`group-size`); without data
+    α = 0.5. 1/s is folded into the producer of the input: a norm's scale
+    and bias, a constant channel multiplier, a linear's output rows, or one
+    linear factor of a gated product (SwiGLU's up projection); otherwise a
+    `qcc.mul` by 1/s is inserted. Calibrated channel statistics are rescaled.
+
+    `mode=runtime` (Runtime Smooth): marks each linear with
+    `qcc.runtime_smooth = G` (`runtime-group`, at most K), which
+    qcc-quantize-weights turns into the qlinear's run-time smoothing.
+
+    `report` writes the chosen α, the searched errors and where 1/s went.
+  }];
+  let dependentDialects = ["::qcc::QccDialect"];
+  let options = [
+    Option<"mode", "mode", "std::string", /*default=*/"\"static\"",
+           "static (SmoothQuant) or runtime (Runtime Smooth)">,
+    Option<"alpha", "alpha", "double", /*default=*/"-1.0",
+           "Migration strength; negative: search it (static mode)">,
+    Option<"grid", "grid", "unsigned", /*default=*/"20",
+           "Steps of the alpha search over [0, 1]">,
+    Option<"data", "data", "std::string", /*default=*/"\"\"",
+           "Calibration samples for the alpha search">,
+    Option<"tokens", "tokens", "int64_t", /*default=*/"512",
+           "Calibration rows kept per site for the alpha search">,
+    Option<"activationFormat", "activation-format", "std::string",
+           /*default=*/"\"int8\"",
+           "Per-token activation format simulated by the search">,
+    Option<"weightFormat", "weight-format", "std::string",
+           /*default=*/"\"int8\"",
+           "Weight format simulated by the search">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"-1",
+           "Weight group size simulated by the search; -1: per channel">,
+    Option<"runtimeGroup", "runtime-group", "int64_t", /*default=*/"128",
+           "Channels per Runtime Smooth group (mode=runtime)">,
+    Option<"keepFloat", "keep-float", "std::string", /*default=*/"\"\"",
+           "Skip linears whose ONNX node name matches this regex">,
+    Option<"report", "report", "std::string", /*default=*/"\"\"",
+           "Write per-site alpha, errors and folding as JSON">,
+  ];
+}
+
 #endif // QCC_PASSES_TD

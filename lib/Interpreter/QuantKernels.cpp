@@ -10,7 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Kernels.h"
-#include "qcc/Numerics/Formats.h"
+#include "qcc/Numerics/Activations.h"
 #include "qcc/Numerics/Hadamard.h"
 #include <cmath>
 
@@ -26,31 +26,17 @@ struct QuantizedRows {
   std::vector<float> scales;
 };
 
-/// `qcc.quantize`: scale = max|x| / qmax per row (1 for a zero row), codes
-/// rne(x · (1 / scale)) clamped to ±qmax, or e4m3 saturating.
+/// `qcc.quantize` over rows of `width`, split across cores.
 QuantizedRows quantizeRows(ArrayRef<float> x, int64_t width, StringRef format) {
-  float qmax = getActivationMaximum(format);
-  bool fp8 = format == "fp8_e4m3";
   int64_t rows = width ? x.size() / width : 0;
   QuantizedRows result;
   result.codes.resize(x.size());
   result.scales.resize(rows);
+  float qmax = getActivationMaximum(format);
   parallelChunks(rows, [&](int64_t begin, int64_t end) {
-    for (int64_t row = begin; row < end; ++row) {
-      ArrayRef<float> in = x.slice(row * width, width);
-      float absmax = 0.0f;
-      for (float v : in)
-        absmax = std::max(absmax, std::fabs(v));
-      float scale = absmax > 0.0f ? absmax / qmax : 1.0f;
-      float inverse = 1.0f / scale;
-      float *out = result.codes.data() + row * width;
-      for (int64_t i = 0; i < width; ++i)
-        out[i] = fp8 ? num::decodeE4M3(num::encodeE4M3(in[i] * inverse))
-                     : static_cast<float>(num::quantizeInt(
-                           in[i], inverse, 0, -static_cast<int32_t>(qmax),
-                           static_cast<int32_t>(qmax)));
-      result.scales[row] = scale;
-    }
+    num::quantizeRows(x.data() + begin * width, end - begin, width, qmax,
+                      format == "fp8_e4m3", result.codes.data() + begin * width,
+                      result.scales.data() + begin);
   });
   return result;
 }

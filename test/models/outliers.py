@@ -1,6 +1,7 @@
 """A model with planted activation outliers, and its calibration data.
 
-  python3 outliers.py OUTDIR   writes outliers.onnx and outliers_calib.npz
+  python3 outliers.py OUTDIR   writes outliers.onnx, outliers_calib.npz and
+                               outliers_eval.npz
 
 Four linears, named by what their inputs hold:
   none     y (standard normal)
@@ -9,8 +10,9 @@ Four linears, named by what their inputs hold:
   spike    x, whose first token is 500 times larger in the calibration data
            (spike outliers on the first, "pivot", position)
   both     x * gamma
-Calibration data: 4 samples of batch 2 x 16 tokens; the outlier pattern is
-planted, the values are drawn fresh each run (the seed is printed).
+Calibration data: 4 samples of batch 2 x 16 tokens; evaluation inputs: one
+more such sample, drawn apart. The outlier pattern is planted, the values
+are drawn fresh each run (the seed is printed).
 """
 
 import random
@@ -54,10 +56,11 @@ def main(argv):
     print(f"seed {seed}")
     rng = np.random.default_rng(seed)
     save_checked(build_model(np.random.default_rng(0)), out / "outliers.onnx")
-    x = rng.standard_normal((4, 2, 16, HIDDEN)).astype(np.float32)
+    x = rng.standard_normal((5, 2, 16, HIDDEN)).astype(np.float32)
     x[:, :, 0, :] *= 500.0
-    y = rng.standard_normal((4, 2, 16, HIDDEN)).astype(np.float32)
-    np.savez(out / "outliers_calib.npz", x=x, y=y)
+    y = rng.standard_normal((5, 2, 16, HIDDEN)).astype(np.float32)
+    np.savez(out / "outliers_calib.npz", x=x[:4], y=y[:4])
+    np.savez(out / "outliers_eval.npz", x=x[4], y=y[4])
 
 
 if __name__ == "__main__":
