@@ -282,4 +282,40 @@ def SmoothPass : Pass<"qcc-smooth", "::mlir::ModuleOp"> {
   ];
 }
 
+def LoRCPass : Pass<"qcc-lorc", "::mlir::ModuleOp"> {
+  let summary = "Low-rank compensation of the weight quantization error";
+  let description = [{
+    ZeroQuant-V2's LoRC. For every `qcc.linear` (except `keep-float` ones),
+    quantizes the weight exactly as qcc-quantize-weights will (the options
+    `format`, `group-size`, `symmetric` and `scale-format` must match; clip
+    ratios from qcc-scale-search apply), takes the SVD of the error
+    E = W - dequant(Q(W)) in double (LAPACK) and keeps its best rank-`rank`
+    approximation as U = U_r·sqrt(Σ_r) [N, r] and V = sqrt(Σ_r)·V_rᵀ [r, K],
+    stored in `factor-format` (f16, or int8 with one f32 scale per row) as
+    `qcc.lorc_*` attributes; qcc-quantize-weights attaches them to the
+    qlinear, which adds (x·Vᵀ)·Uᵀ. A rank above min(N, K) is an error.
+    `report` writes ‖E‖² before and after (in double, before the factors'
+    own rounding).
+  }];
+  let dependentDialects = ["::qcc::QccDialect"];
+  let options = [
+    Option<"rank", "rank", "int64_t", /*default=*/"16", "Rank r of the factors">,
+    Option<"factorFormat", "factor-format", "std::string",
+           /*default=*/"\"int8\"", "Factor storage: f16 or int8">,
+    Option<"format", "format", "std::string", /*default=*/"\"int4\"",
+           "Weight format, as for qcc-quantize-weights">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"128",
+           "Weights per scale along K; -1 for one scale per output channel">,
+    Option<"symmetric", "symmetric", "bool", /*default=*/"true",
+           "Symmetric (no zero point); integer formats may be asymmetric">,
+    Option<"scaleFormat", "scale-format", "std::string",
+           /*default=*/"\"float\"",
+           "Group scales: float, two-level, e8m0, e4m3">,
+    Option<"keepFloat", "keep-float", "std::string", /*default=*/"\"\"",
+           "Skip linears whose ONNX node name matches this regex">,
+    Option<"report", "report", "std::string", /*default=*/"\"\"",
+           "Write per-layer error before and after as JSON">,
+  ];
+}
+
 #endif // QCC_PASSES_TD

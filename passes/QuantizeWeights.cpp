@@ -81,29 +81,18 @@ struct QuantizeWeightsPass
           << ": the last group holds " << k % weights->size
           << " columns (scaled as if zero-padded)";
 
-    // Clip ratios chosen by qcc-scale-search, one per group, if any.
-    std::vector<float> ratios(n * groups, 1.0f);
-    if (auto searched =
-            op->getAttrOfType<DenseFPElementsAttr>("qcc.clip_ratios")) {
-      if (searched.getType().getShape() != ArrayRef<int64_t>{n, groups})
-        return op.emitError("has qcc.clip_ratios for another group size");
-      llvm::transform(searched.getValues<APFloat>(), ratios.begin(),
-                      [](const APFloat &r) { return r.convertToFloat(); });
-    }
-    std::vector<char> codes(n * k);
-    std::vector<float> scales(n * groups), channels(n, 1.0f);
+    FailureOr<QuantizedWeight> quantized =
+        QuantizedWeight::get(op, *weights, quantizer);
+    if (failed(quantized))
+      return failure();
+    std::vector<char> &codes = quantized->codes;
+    std::vector<float> &channels = quantized->channelScales;
+    std::vector<float> scales(n * groups);
     std::vector<char> zeros(symmetric ? 0 : n * groups);
-    for (int64_t row = 0; row < n; ++row) {
-      channels[row] = quantizer.channelScale(weights->row(row));
-      for (int64_t g = 0; g < groups; ++g) {
-        auto [start, count] = weights->columnRange(g);
-        GroupParameters parameters = quantizer.quantize(
-            weights->group(row, g), ratios[row * groups + g], channels[row],
-            MutableArrayRef<char>(codes).slice(row * k + start, count));
-        scales[row * groups + g] = parameters.scale;
-        if (!symmetric)
-          zeros[row * groups + g] = static_cast<char>(parameters.zeroPoint);
-      }
+    for (auto [i, group] : llvm::enumerate(quantized->groups)) {
+      scales[i] = group.scale;
+      if (!symmetric)
+        zeros[i] = static_cast<char>(group.zeroPoint);
     }
 
     OpBuilder builder(op);

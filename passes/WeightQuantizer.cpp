@@ -217,3 +217,45 @@ FailureOr<GroupedWeight> GroupedWeight::get(Operation *op, Value weight,
   grouped.values = std::move(*values);
   return grouped;
 }
+
+FailureOr<QuantizedWeight>
+QuantizedWeight::get(Operation *op, const GroupedWeight &weights,
+                     const WeightQuantizer &quantizer) {
+  int64_t n = weights.rows, k = weights.columns, groups = weights.groups;
+  std::vector<float> ratios(n * groups, 1.0f);
+  if (auto searched =
+          op->getAttrOfType<DenseFPElementsAttr>("qcc.clip_ratios")) {
+    if (searched.getType().getShape() != ArrayRef<int64_t>{n, groups})
+      return op->emitError("has qcc.clip_ratios for another group size");
+    llvm::transform(searched.getValues<APFloat>(), ratios.begin(),
+                    [](const APFloat &r) { return r.convertToFloat(); });
+  }
+  QuantizedWeight result;
+  result.codes.resize(n * k);
+  result.groups.resize(n * groups);
+  result.channelScales.resize(n);
+  for (int64_t row = 0; row < n; ++row) {
+    float channel = quantizer.channelScale(weights.row(row));
+    result.channelScales[row] = channel;
+    for (int64_t g = 0; g < groups; ++g) {
+      auto [start, count] = weights.columnRange(g);
+      result.groups[row * groups + g] = quantizer.quantize(
+          weights.group(row, g), ratios[row * groups + g], channel,
+          MutableArrayRef<char>(result.codes).slice(row * k + start, count));
+    }
+  }
+  return result;
+}
+
+std::vector<float>
+QuantizedWeight::dequantize(const GroupedWeight &weights,
+                            const WeightQuantizer &quantizer) const {
+  std::vector<float> values(codes.size());
+  int64_t k = weights.columns;
+  for (size_t i = 0; i < values.size(); ++i) {
+    int64_t row = i / k, g = (i % k) / weights.size;
+    values[i] = quantizer.dequantize(codes[i], groups[row * weights.groups + g],
+                                     channelScales[row]);
+  }
+  return values;
+}

@@ -115,6 +115,23 @@ struct GroupedWeight {
   }
 };
 
+/// A linear's weight quantized as qcc-quantize-weights stores it, with the
+/// clip ratios of qcc-scale-search (`qcc.clip_ratios`) applied.
+struct QuantizedWeight {
+  std::vector<char> codes;             // [N, K], one byte a code
+  std::vector<GroupParameters> groups; // [N, groups]
+  std::vector<float> channelScales;    // [N]
+
+  /// Quantizes `weights` of `op`; diagnoses ratios of another group size.
+  static FailureOr<QuantizedWeight> get(Operation *op,
+                                        const GroupedWeight &weights,
+                                        const WeightQuantizer &quantizer);
+
+  /// The dequantized weight [N, K], in qcc.qlinear's order of operations.
+  std::vector<float> dequantize(const GroupedWeight &weights,
+                                const WeightQuantizer &quantizer) const;
+};
+
 } // namespace qcc
 
 #endif // QCC_PASSES_WEIGHTQUANTIZER_H
