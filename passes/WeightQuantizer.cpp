@@ -205,6 +205,10 @@ double WeightQuantizer::error(ArrayRef<float> weights,
 FailureOr<GroupedWeight> GroupedWeight::get(Operation *op, Value weight,
                                             int64_t groupSize) {
   auto type = dyn_cast<RankedTensorType>(weight.getType());
+  DenseResourceElementsAttr resource;
+  if (matchPattern(weight, m_Constant(&resource)) &&
+      !resource.getRawHandle().getBlob())
+    return op->emitError("has a weight blob without its data");
   FailureOr<std::vector<float>> values = readF32Constant(weight);
   if (!type || type.getRank() != 2 || failed(values))
     return op->emitError("has a weight that is not an f32 constant");

@@ -115,8 +115,10 @@ static LogicalResult verifyActivations(QLinearOp op) {
   int64_t group = std::min(op.getGroupSize(), k);
   bool twoLevel =
       op.getScales().getType().getElementType().isUnsignedInteger(8);
+  // Per-channel and two-level weights scale all of K alike.
+  bool perChannel = twoLevel || group == k;
   if (*smooth <= 0 ||
-      (!twoLevel && group % *smooth != 0 && *smooth % group != 0))
+      (!perChannel && group % *smooth != 0 && *smooth % group != 0))
     return op.emitOpError("runtime_smooth_group ")
            << *smooth << " must be positive and divide or be divided by the "
            << "group size " << group;

@@ -39,8 +39,8 @@ def Qcc_QLinearOp : Qcc_Op<"qlinear", [AttrSizedOperandSegments]> {
     quantization every group of G input channels is divided by its maximum
     |x| over all rows of this input (computed at run time; a multiply by its
     f32 reciprocal), and that maximum
-    multiplies the group's partial sums (`smooth[b]` above). The group must
-    divide or be divided by the weight group size.
+    multiplies the group's partial sums (`smooth[b]` above). With grouped
+    weights the group must divide or be divided by the weight group size.
 
     **LoRC.** `lorc_u` `[N, r]` and `lorc_v` `[r, K]` (f16, or i8 with f32
     per-row `lorc_u_scales` `[N]` and `lorc_v_scales` `[r]`) add

@@ -2,12 +2,14 @@
 
 #include "qcc/Pipeline/Options.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Regex.h"
 #include <fmt/format.h>
 
 using namespace qcc;
+using llvm::SmallVector;
 using llvm::StringRef;
 
 namespace {
@@ -74,8 +76,8 @@ int64_t qcc::defaultGroupSize(Scheme scheme) {
   case Scheme::W4A16:
   case Scheme::W4A8:
   case Scheme::W4A4:
-  case Scheme::FP4:
     return 128;
+  case Scheme::FP4:
   case Scheme::MXFP4:
     return 32;
   case Scheme::NVFP4:
@@ -85,6 +87,29 @@ int64_t qcc::defaultGroupSize(Scheme scheme) {
     return kPerChannelGroup;
   }
   return kPerChannelGroup;
+}
+
+llvm::ArrayRef<StringRef> qcc::optionalPassNames() {
+  static const StringRef kNames[] = {
+      "outliers", "smooth", "runtime-smooth", "rotate", "scale-search", "lorc"};
+  return kNames;
+}
+
+/// The first --passes entry that names no pass, if any.
+static std::optional<std::string> checkPasses(StringRef passes) {
+  SmallVector<StringRef> entries;
+  passes.split(entries, ',', -1, /*KeepEmpty=*/false);
+  for (StringRef entry : entries) {
+    StringRef name = entry.trim();
+    if (name == "none")
+      continue;
+    name.consume_front("+") || name.consume_front("-");
+    if (!llvm::is_contained(optionalPassNames(), name))
+      return fmt::format("--passes: unknown pass '{}'; passes: none, {} "
+                         "(prefix - to switch one off)",
+                         entry.str(), llvm::join(optionalPassNames(), ", "));
+  }
+  return std::nullopt;
 }
 
 std::optional<std::string> qcc::validate(const CompileOptions &options) {
@@ -122,5 +147,9 @@ std::optional<std::string> qcc::validate(const CompileOptions &options) {
     return fmt::format(
         "--keep-float='{}' is not a valid regular expression: {}",
         options.keepFloat, regexError);
+  if (std::optional<std::string> problem = checkPasses(options.passes))
+    return problem;
+  if (options.lorcRank < 1)
+    return fmt::format("--lorc-rank={} must be at least 1", options.lorcRank);
   return std::nullopt;
 }

@@ -60,6 +60,17 @@ static cl::opt<std::string>
     reportPath("report", cl::desc("Write the outlier analysis report (JSON)"),
                cl::value_desc("file"), cl::cat(qccCategory));
 
+static cl::opt<std::string> passes(
+    "passes",
+    cl::desc("Switch optional passes: none, or a comma list of outliers, "
+             "smooth, runtime-smooth, rotate, scale-search, lorc (prefix - "
+             "to switch off)"),
+    cl::value_desc("list"), cl::cat(qccCategory));
+static cl::opt<int64_t>
+    lorcRank("lorc-rank", cl::init(16),
+             cl::desc("Rank of LoRC factors (--passes=lorc)"),
+             cl::cat(qccCategory));
+
 /// Reads the flags into options; reports the first invalid one.
 static std::optional<qcc::CompileOptions> readOptions() {
   auto refuse = [](const llvm::Twine &message) {
@@ -87,6 +98,8 @@ static std::optional<qcc::CompileOptions> readOptions() {
   options.calibrationData = calibrationData;
   options.keepFloat = keepFloat;
   options.reportPath = reportPath;
+  options.passes = passes;
+  options.lorcRank = lorcRank;
   options.outputPath = outputPath;
   if (outputPath.empty())
     options.outputPath =

@@ -3,6 +3,7 @@
 #ifndef QCC_PIPELINE_OPTIONS_H
 #define QCC_PIPELINE_OPTIONS_H
 
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 #include <optional>
 #include <string>
@@ -31,7 +32,15 @@ struct CompileOptions {
   std::string calibrationData;
   std::string keepFloat;
   std::string reportPath;
+  /// --passes: comma-separated switches of the optional passes ("none",
+  /// "name" or "+name" to add, "-name" to remove).
+  std::string passes;
+  /// --lorc-rank: the rank of LoRC factors when lorc runs.
+  int64_t lorcRank = 16;
 };
+
+/// The optional quantization passes, as --passes names them.
+llvm::ArrayRef<llvm::StringRef> optionalPassNames();
 
 std::optional<Target> parseTarget(llvm::StringRef name);
 std::optional<Scheme> parseScheme(llvm::StringRef name);

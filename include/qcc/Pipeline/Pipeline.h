@@ -15,6 +15,12 @@ namespace qcc {
 void buildImportPipeline(mlir::OpPassManager &pm);
 
 /// Registers the dialects a compilation uses.
+/// The passes from float qcc IR to quantized IR for the options' scheme;
+/// diagnoses at `loc` a combination it cannot build.
+mlir::LogicalResult buildQuantizationPipeline(mlir::OpPassManager &pm,
+                                              const CompileOptions &options,
+                                              mlir::Location loc);
+
 void registerPipelineDialects(mlir::DialectRegistry &registry);
 
 /// Imports `options.inputPath` and runs the pipeline up to `options.emit`.
