@@ -84,14 +84,10 @@ struct LoRCPass : qcc::impl::LoRCPassBase<LoRCPass> {
       return signalPassFailure();
     }
     llvm::json::Array layers;
-    WalkResult walk = getOperation().walk([&](LinearOp op) {
-      if (isKeptInFloat(op, keepFloat, *keep))
-        return WalkResult::advance();
-      return failed(compensate(op, *quantizer, layers))
-                 ? WalkResult::interrupt()
-                 : WalkResult::advance();
-    });
-    if (walk.wasInterrupted())
+    if (failed(forEachQuantizedLinear(
+            getOperation(), keepFloat, *keep, [&](Operation *op) {
+              return compensate(cast<LinearOp>(op), *quantizer, layers);
+            })))
       return signalPassFailure();
     if (!report.empty() &&
         failed(

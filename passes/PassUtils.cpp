@@ -1,6 +1,7 @@
 //===- PassUtils.cpp - what several qcc passes share ----------------------===//
 
 #include "passes/PassUtils.h"
+#include "dialects/qcc/QccOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -40,6 +41,20 @@ FailureOr<llvm::Regex> qcc::parseKeepFloat(Operation *anchor,
   if (!pattern.empty() && !regex.isValid(error))
     return emitError(anchor->getLoc(), "keep-float: ") << error;
   return regex;
+}
+
+LogicalResult qcc::forEachQuantizedLinear(
+    Operation *root, StringRef keepFloat, const llvm::Regex &keep,
+    llvm::function_ref<LogicalResult(Operation *)> body) {
+  SmallVector<Operation *> linears;
+  root->walk([&](LinearOp op) {
+    if (!isKeptInFloat(op, keepFloat, keep))
+      linears.push_back(op);
+  });
+  for (Operation *linear : linears)
+    if (failed(body(linear)))
+      return failure();
+  return success();
 }
 
 FailureOr<std::vector<float>> qcc::readF32Constant(Value value) {

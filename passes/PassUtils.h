@@ -25,6 +25,14 @@ FailureOr<llvm::Regex> parseKeepFloat(Operation *anchor, StringRef pattern);
 /// pattern (an empty pattern matches nothing).
 bool isKeptInFloat(Operation *op, StringRef pattern, const llvm::Regex &regex);
 
+/// Runs `body` on every qcc.linear of `root` whose ONNX node name does not
+/// match `keepFloat` (compiled as `keep`), in order, until one fails. The
+/// linears are listed first, so `body` may replace them.
+LogicalResult
+forEachQuantizedLinear(Operation *root, StringRef keepFloat,
+                       const llvm::Regex &keep,
+                       llvm::function_ref<LogicalResult(Operation *)> body);
+
 /// The values of an f32 constant (inline or resource), or failure.
 FailureOr<std::vector<float>> readF32Constant(Value value);
 

@@ -59,14 +59,11 @@ struct QuantizeWeightsPass
       return signalPassFailure();
     }
 
-    SmallVector<LinearOp> linears;
-    getOperation().walk([&](LinearOp op) { linears.push_back(op); });
-    for (LinearOp op : linears) {
-      if (isKeptInFloat(op, keepFloat, *keep))
-        continue;
-      if (failed(quantize(op, *quantizer)))
-        return signalPassFailure();
-    }
+    if (failed(forEachQuantizedLinear(
+            getOperation(), keepFloat, *keep, [&](Operation *op) {
+              return quantize(cast<LinearOp>(op), *quantizer);
+            })))
+      return signalPassFailure();
   }
 
   LogicalResult quantize(LinearOp op, const WeightQuantizer &quantizer) {

@@ -46,14 +46,10 @@ struct ScaleSearchPass : qcc::impl::ScaleSearchPassBase<ScaleSearchPass> {
       return signalPassFailure();
     }
     llvm::json::Array layers;
-    WalkResult walk = getOperation().walk([&](LinearOp op) {
-      if (isKeptInFloat(op, keepFloat, *keep))
-        return WalkResult::advance();
-      if (failed(search(op, *quantizer, layers)))
-        return WalkResult::interrupt();
-      return WalkResult::advance();
-    });
-    if (walk.wasInterrupted())
+    if (failed(forEachQuantizedLinear(
+            getOperation(), keepFloat, *keep, [&](Operation *op) {
+              return search(cast<LinearOp>(op), *quantizer, layers);
+            })))
       return signalPassFailure();
     if (!report.empty() &&
         failed(
