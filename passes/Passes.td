@@ -239,7 +239,8 @@ def SmoothPass : Pass<"qcc-smooth", "::mlir::ModuleOp"> {
     columns are multiplied by s and the input divided by it, so the float
     model's outputs do not change. α is `alpha` if given (>= 0); otherwise,
     with `data` (the calibration samples), it is searched over `grid` + 1
-    values in [0, 1] per site, minimising Σ ‖X Wᵀ - Q(X/s) Q(W s)ᵀ‖² on up
+    values in [0, 1] per site, minimising Σ_t ‖X_t Wᵀ - Q(X_t/s) Q(W s)ᵀ‖² / ‖X_t Wᵀ‖²
+    (every token t counts alike) on up
     to `tokens` calibration rows, with per-token `activation-format` and
     symmetric `weight-format` round-to-nearest (`group-size`); without data
     α = 0.5. 1/s is folded into the producer of the input: a norm's scale

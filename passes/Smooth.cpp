@@ -117,7 +117,8 @@ std::vector<float> fakeQuantizeWeights(ArrayRef<float> w, int64_t n, int64_t k,
   return out;
 }
 
-/// Σ over the site's linears of ‖X Wᵀ - Q(X / s) Q(W s)ᵀ‖².
+/// Σ over the site's linears and tokens t of ‖X_t Wᵀ - Q(X_t / s) Q(W s)ᵀ‖²
+/// / ‖X_t Wᵀ‖².
 double smoothedError(ArrayRef<float> x, int64_t m, int64_t k,
                      ArrayRef<std::vector<float>> weights,
                      ArrayRef<std::vector<float>> references, ArrayRef<float> s,
@@ -138,8 +139,17 @@ double smoothedError(ArrayRef<float> x, int64_t m, int64_t k,
     std::vector<float> q = fakeQuantizeWeights(ws, n, k, f);
     std::vector<float> y(m * n);
     multiply(m, n, k, codes.data(), q.data(), y.data());
-    for (size_t i = 0; i < y.size(); ++i)
-      error += double(y[i] - reference[i]) * (y[i] - reference[i]);
+    // Each token counts alike: a spike token 500 times larger than the rest
+    // would otherwise choose α for all of them.
+    for (int64_t row = 0; row < m; ++row) {
+      double diff = 0.0, norm = 0.0;
+      for (int64_t col = 0; col < n; ++col) {
+        double r = reference[row * n + col], d = y[row * n + col] - r;
+        diff += d * d;
+        norm += r * r;
+      }
+      error += norm > 0.0 ? diff / norm : diff;
+    }
   }
   return error;
 }
