@@ -21,11 +21,16 @@ std::vector<std::string> qcc::outputNames(mlir::func::FuncOp func) {
   return names;
 }
 
-llvm::Expected<std::vector<HostTensor>>
-qcc::bindInputs(mlir::func::FuncOp func, llvm::ArrayRef<NamedTensor> tensors) {
+std::vector<std::string> qcc::inputNames(mlir::func::FuncOp func) {
   std::vector<std::string> names;
   for (unsigned i = 0; i < func.getNumArguments(); ++i)
     names.push_back(argumentName(func, i));
+  return names;
+}
+
+llvm::Expected<std::vector<HostTensor>>
+qcc::bindInputs(mlir::func::FuncOp func, llvm::ArrayRef<NamedTensor> tensors) {
+  std::vector<std::string> names = inputNames(func);
   auto fail = [](const llvm::Twine &message) {
     return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
   };

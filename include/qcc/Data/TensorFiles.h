@@ -62,6 +62,9 @@ bool compareOutputs(llvm::ArrayRef<NamedTensor> outputs,
                     llvm::ArrayRef<NamedTensor> references, double tolerance,
                     llvm::raw_ostream &os);
 
+/// The ONNX names of `func`'s arguments, in order.
+std::vector<std::string> inputNames(mlir::func::FuncOp func);
+
 /// The ONNX names of `func`'s results, in order.
 std::vector<std::string> outputNames(mlir::func::FuncOp func);
 
