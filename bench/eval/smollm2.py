@@ -371,8 +371,9 @@ def load_tokenizer(gguf_path):
 
 # --- check ------------------------------------------------------------------
 
-# Public-domain prose: Austen, Pride and Prejudice (1813), chapter 1, and
-# Melville, Moby-Dick (1851), chapter 1.
+# Public-domain prose, first chapters of: Austen, Pride and Prejudice (1813);
+# Carroll, Alice's Adventures in Wonderland (1865); Melville, Moby-Dick (1851),
+# the hardest of the three (archaic, rare words).
 TEXTS = [
     "It is a truth universally acknowledged, that a single man in possession "
     "of a good fortune, must be in want of a wife. However little known the "
@@ -383,6 +384,15 @@ TEXTS = [
     "lady to him one day, \"have you heard that Netherfield Park is let at "
     "last?\" Mr. Bennet replied that he had not. \"But it is,\" returned she; "
     "\"for Mrs. Long has just been here, and she told me all about it.\"",
+    "Alice was beginning to get very tired of sitting by her sister on the "
+    "bank, and of having nothing to do: once or twice she had peeped into the "
+    "book her sister was reading, but it had no pictures or conversations in "
+    "it, \"and what is the use of a book,\" thought Alice \"without pictures "
+    "or conversations?\" So she was considering in her own mind (as well as "
+    "she could, for the hot day made her feel very sleepy and stupid), whether "
+    "the pleasure of making a daisy-chain would be worth the trouble of "
+    "getting up and picking the daisies, when suddenly a White Rabbit with "
+    "pink eyes ran close by her.",
     "Call me Ishmael. Some years ago, never mind how long precisely, having "
     "little or no money in my purse, and nothing particular to interest me on "
     "shore, I thought I would sail about a little and see the watery part of "

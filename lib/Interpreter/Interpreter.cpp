@@ -6,6 +6,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/StringMap.h"
+#include <array>
 #include <cblas.h>
 #include <cstring>
 
@@ -117,6 +118,29 @@ static FailureOr<HostTensor> widenBytes(Location loc, RankedTensorType type,
     return emitError(loc, "the weight blob does not hold ")
            << type.getNumElements() << " elements of " << elementType;
   HostTensor tensor(kind, type.getShape());
+  if (stride == 1 && kind != ElementKind::Bool) {
+    // One byte an element (i8, i4, f8, f4 codes): decode each of the 256
+    // bytes once; quantized weights are hundreds of millions of them.
+    std::array<double, 256> table;
+    for (unsigned byte = 0; byte < 256; ++byte) {
+      APInt bits(width, byte & ((1u << width) - 1));
+      if (auto floatType = dyn_cast<FloatType>(elementType))
+        table[byte] =
+            APFloat(floatType.getFloatSemantics(), bits).convertToDouble();
+      else
+        table[byte] = elementType.isUnsignedInteger()
+                          ? static_cast<double>(bits.getZExtValue())
+                          : static_cast<double>(bits.getSExtValue());
+    }
+    const auto *in = reinterpret_cast<const uint8_t *>(bytes.data());
+    if (kind == ElementKind::F32)
+      for (int64_t i = 0; i < type.getNumElements(); ++i)
+        tensor.mutableValues<float>()[i] = static_cast<float>(table[in[i]]);
+    else
+      for (int64_t i = 0; i < type.getNumElements(); ++i)
+        tensor.mutableValues<int64_t>()[i] = static_cast<int64_t>(table[in[i]]);
+    return tensor;
+  }
   for (int64_t i = 0; i < type.getNumElements(); ++i) {
     uint64_t raw = 0;
     std::memcpy(&raw, bytes.data() + i * stride, stride);
