@@ -86,6 +86,12 @@ static StringRef dimName(const DimSymbol &symbol) {
 }
 
 namespace {
+class DimOriginFinder;
+/// getShapeEntries with `finder`'s memo, which reshapes inside the walk
+/// share: a fresh one per reshape would retrace every earlier layer.
+std::optional<SmallVector<ShapeEntry>> shapeEntries(Value shape,
+                                                    DimOriginFinder &finder);
+
 /// Memoized getDimOrigin: residual adds make the walk a DAG, and following
 /// both operands of every add without a cache would be exponential.
 class DimOriginFinder {
@@ -203,7 +209,7 @@ private:
     }
     if (auto op = dyn_cast<ReshapeOp>(def)) {
       std::optional<SmallVector<ShapeEntry>> entries =
-          getShapeEntries(op.getShape());
+          shapeEntries(op.getShape(), *this);
       if (!entries || dim >= static_cast<int64_t>(entries->size()))
         return {value, dim};
       const ShapeEntry &entry = (*entries)[dim];
@@ -237,6 +243,13 @@ bool qcc::isSameDim(Value a, int64_t aDim, Value b, int64_t bDim) {
 }
 
 std::optional<SmallVector<ShapeEntry>> qcc::getShapeEntries(Value shape) {
+  DimOriginFinder finder;
+  return shapeEntries(shape, finder);
+}
+
+namespace {
+std::optional<SmallVector<ShapeEntry>> shapeEntries(Value shape,
+                                                    DimOriginFinder &finder) {
   auto type = dyn_cast<RankedTensorType>(shape.getType());
   if (!type || type.getRank() > 1 || !type.hasStaticShape())
     return std::nullopt;
@@ -263,7 +276,7 @@ std::optional<SmallVector<ShapeEntry>> qcc::getShapeEntries(Value shape) {
          ++dim) {
       if (input.isDynamicDim(dim))
         entries.push_back(
-            {ShapedType::kDynamic, getDimOrigin(op.getInput(), dim)});
+            {ShapedType::kDynamic, finder.find(op.getInput(), dim)});
       else
         entries.push_back({input.getDimSize(dim), std::nullopt});
     }
@@ -272,7 +285,7 @@ std::optional<SmallVector<ShapeEntry>> qcc::getShapeEntries(Value shape) {
   if (auto op = dyn_cast<ConcatOp>(def)) {
     SmallVector<ShapeEntry> entries;
     for (Value input : op.getInputs()) {
-      std::optional<SmallVector<ShapeEntry>> part = getShapeEntries(input);
+      std::optional<SmallVector<ShapeEntry>> part = shapeEntries(input, finder);
       if (!part)
         return unknown;
       entries.append(*part);
@@ -280,9 +293,10 @@ std::optional<SmallVector<ShapeEntry>> qcc::getShapeEntries(Value shape) {
     return entries.size() == static_cast<size_t>(length) ? entries : unknown;
   }
   if (isa<UnsqueezeOp, SqueezeOp, CastOp, ReshapeOp>(def))
-    return getShapeEntries(def->getOperand(0)).value_or(unknown);
+    return shapeEntries(def->getOperand(0), finder).value_or(unknown);
   if (auto op = dyn_cast<GatherOp>(def)) {
-    std::optional<SmallVector<ShapeEntry>> data = getShapeEntries(op.getData());
+    std::optional<SmallVector<ShapeEntry>> data =
+        shapeEntries(op.getData(), finder);
     DenseIntElementsAttr indices;
     if (!data || !matchPattern(op.getIndices(), m_Constant(&indices)))
       return unknown;
@@ -298,6 +312,7 @@ std::optional<SmallVector<ShapeEntry>> qcc::getShapeEntries(Value shape) {
   }
   return unknown;
 }
+} // namespace
 
 std::optional<SmallVector<int64_t>> qcc::getKnownShapeValues(Value shape) {
   std::optional<SmallVector<ShapeEntry>> entries = getShapeEntries(shape);
