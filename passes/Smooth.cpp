@@ -27,6 +27,7 @@
 #include "qcc/Numerics/Activations.h"
 #include "qcc/Support/Locations.h"
 #include "llvm/ADT/MapVector.h"
+#include "llvm/Support/Parallel.h"
 #include <cblas.h>
 #include <cmath>
 
@@ -76,6 +77,12 @@ FailureOr<SampleRows> collectRows(ModuleOp module, StringRef data,
     };
     if (failed(interpret(func, sample, observe)))
       return failure();
+    bool full = llvm::all_of(sites, [&](const Site &site) {
+      return static_cast<int64_t>(rows[site.input].size()) >=
+             limit * site.channels;
+    });
+    if (full)
+      break;
   }
   return rows;
 }
@@ -341,16 +348,20 @@ struct SmoothPass : qcc::impl::SmoothPassBase<SmoothPass> {
           multiply(m, w.size() / k, k, x.data(), w.data(),
                    references.back().data());
         }
+        // The candidates are independent: one per core at a time.
+        std::vector<double> candidates(grid + 1);
+        llvm::parallelFor(0, grid + 1, [&](size_t step) {
+          candidates[step] =
+              smoothedError(x, m, k, weights, references,
+                            factors(static_cast<double>(step) / grid), formats);
+        });
         double best = std::numeric_limits<double>::infinity();
         llvm::json::Array errors;
-        for (unsigned step = 0; step <= grid; ++step) {
-          double a = static_cast<double>(step) / grid;
-          double error =
-              smoothedError(x, m, k, weights, references, factors(a), formats);
+        for (auto [step, error] : llvm::enumerate(candidates)) {
           errors.push_back(error);
           if (error < best) {
             best = error;
-            chosen = a;
+            chosen = static_cast<double>(step) / grid;
           }
         }
         layer["errors"] = std::move(errors);
