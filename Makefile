@@ -1,13 +1,15 @@
 # The two commands of the README. Both set up a fresh machine first.
 #   make demo   set up, build, import the bundled example model and show the result
 #   make test   set up, build, run every test (lit + GoogleTest through lit)
+#   make eval   the accuracy harness on SmolLM2-135M (docs/accuracy.md);
+#               make eval-smoke runs it on two windows and two schemes
 
 BUILD ?= build
 JOBS ?= 2
 VENV := $(CURDIR)/.venv
 PYTHON := $(VENV)/bin/python3
 
-.PHONY: all setup configure build test demo docs clean
+.PHONY: all setup configure build test demo docs eval eval-setup eval-smoke clean
 
 all: build
 
@@ -27,6 +29,17 @@ test: build
 
 demo: build
 	PYTHON=$(PYTHON) bash scripts/demo.sh $(BUILD)
+
+eval-setup: build
+	bash bench/eval/setup.sh $(VENV)
+
+eval: eval-setup
+	$(PYTHON) bench/eval/run.py --json docs/accuracy-smollm2.json \
+	  --plot docs/accuracy-smollm2.png
+
+eval-smoke: eval-setup
+	$(PYTHON) bench/eval/run.py --windows 2 --schemes w4a16 w8a8 \
+	  --work $(BUILD)/eval-smoke
 
 docs: configure
 	cmake --build $(BUILD) --target qcc-doc

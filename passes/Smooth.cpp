@@ -273,6 +273,10 @@ struct SmoothPass : qcc::impl::SmoothPassBase<SmoothPass> {
           cast<RankedTensorType>(op.getWeight().getType()).getDimSize(1);
     });
     if (mode == "runtime") {
+      if (runtimeGroup < 1) {
+        emitError(module.getLoc(), "runtime-group must be at least 1");
+        return signalPassFailure();
+      }
       Builder b(&getContext());
       for (auto &[input, site] : sites)
         for (LinearOp linear : site.linears)
