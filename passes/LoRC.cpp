@@ -89,10 +89,7 @@ struct LoRCPass : qcc::impl::LoRCPassBase<LoRCPass> {
               return compensate(cast<LinearOp>(op), *quantizer, layers);
             })))
       return signalPassFailure();
-    if (!report.empty() &&
-        failed(
-            writeJSONReport(getOperation(), report,
-                            llvm::json::Object{{"layers", std::move(layers)}})))
+    if (failed(writeLayersReport(getOperation(), report, std::move(layers))))
       return signalPassFailure();
   }
 

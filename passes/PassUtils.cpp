@@ -43,6 +43,14 @@ FailureOr<llvm::Regex> qcc::parseKeepFloat(Operation *anchor,
   return regex;
 }
 
+LogicalResult qcc::writeLayersReport(Operation *anchor, StringRef path,
+                                     llvm::json::Array layers) {
+  if (path.empty())
+    return success();
+  return writeJSONReport(anchor, path,
+                         llvm::json::Object{{"layers", std::move(layers)}});
+}
+
 LogicalResult qcc::forEachQuantizedLinear(
     Operation *root, StringRef keepFloat, const llvm::Regex &keep,
     llvm::function_ref<LogicalResult(Operation *)> body) {

@@ -17,6 +17,10 @@ namespace qcc {
 LogicalResult writeJSONReport(Operation *anchor, StringRef path,
                               llvm::json::Value json);
 
+/// writeJSONReport of {"layers": layers} when `path` is not empty.
+LogicalResult writeLayersReport(Operation *anchor, StringRef path,
+                                llvm::json::Array layers);
+
 /// The `--keep-float` regular expression; diagnoses an invalid one at
 /// `anchor`.
 FailureOr<llvm::Regex> parseKeepFloat(Operation *anchor, StringRef pattern);

@@ -51,10 +51,7 @@ struct ScaleSearchPass : qcc::impl::ScaleSearchPassBase<ScaleSearchPass> {
               return search(cast<LinearOp>(op), *quantizer, layers);
             })))
       return signalPassFailure();
-    if (!report.empty() &&
-        failed(
-            writeJSONReport(getOperation(), report,
-                            llvm::json::Object{{"layers", std::move(layers)}})))
+    if (failed(writeLayersReport(getOperation(), report, std::move(layers))))
       return signalPassFailure();
   }
 

@@ -389,10 +389,7 @@ struct SmoothPass : qcc::impl::SmoothPassBase<SmoothPass> {
       layer["folded_into"] = where;
       layers.push_back(std::move(layer));
     }
-    if (!report.empty())
-      return writeJSONReport(module, report,
-                             llvm::json::Object{{"layers", std::move(layers)}});
-    return success();
+    return writeLayersReport(module, report, std::move(layers));
   }
 
   /// The input is now x / s: scale its channel statistics to match.
