@@ -65,18 +65,29 @@ LogicalResult qcc::forEachQuantizedLinear(
   return success();
 }
 
-FailureOr<std::vector<float>> qcc::readF32Constant(Value value) {
+bool qcc::isF32Constant(Value value) {
   ElementsAttr attr;
   auto type = dyn_cast<RankedTensorType>(value.getType());
   if (!type || !type.getElementType().isF32() ||
       !matchPattern(value, m_Constant(&attr)))
+    return false;
+  auto resource = dyn_cast<DenseResourceElementsAttr>(attr);
+  if (!resource)
+    return true;
+  AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+  return blob &&
+         blob->getData().size() == type.getNumElements() * sizeof(float);
+}
+
+FailureOr<std::vector<float>> qcc::readF32Constant(Value value) {
+  if (!isF32Constant(value))
     return failure();
-  std::vector<float> values(type.getNumElements());
+  ElementsAttr attr;
+  matchPattern(value, m_Constant(&attr));
+  std::vector<float> values(attr.getNumElements());
   if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
-    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
-    if (!blob || blob->getData().size() != values.size() * sizeof(float))
-      return failure();
-    std::memcpy(values.data(), blob->getData().data(),
+    std::memcpy(values.data(),
+                resource.getRawHandle().getBlob()->getData().data(),
                 values.size() * sizeof(float));
     return values;
   }

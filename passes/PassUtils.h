@@ -37,6 +37,9 @@ forEachQuantizedLinear(Operation *root, StringRef keepFloat,
                        const llvm::Regex &keep,
                        llvm::function_ref<LogicalResult(Operation *)> body);
 
+/// Whether readF32Constant would succeed, without copying the values.
+bool isF32Constant(Value value);
+
 /// The values of an f32 constant (inline or resource), or failure.
 FailureOr<std::vector<float>> readF32Constant(Value value);
 

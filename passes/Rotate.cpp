@@ -73,7 +73,6 @@ FailureOr<Stream> collectStream(Value seed, std::string &reason) {
                  .str();
     return failure();
   };
-  auto isConstant = [](Value v) { return succeeded(readF32Constant(v)); };
   while (!worklist.empty()) {
     Value value = worklist.pop_back_val();
     if (!stream.values.insert(value))
@@ -91,12 +90,12 @@ FailureOr<Stream> collectStream(Value seed, std::string &reason) {
           return fail(def, "it is produced by a broadcasting");
         worklist.append({add.getLhs(), add.getRhs()});
       } else if (auto linear = dyn_cast<LinearOp>(def)) {
-        if (!isConstant(linear.getWeight()) ||
-            (linear.getBias() && !isConstant(linear.getBias())))
+        if (!isF32Constant(linear.getWeight()) ||
+            (linear.getBias() && !isF32Constant(linear.getBias())))
           return fail(def, "it is produced by a non-constant");
         stream.writers.push_back(linear);
       } else if (auto gather = dyn_cast<GatherOp>(def)) {
-        if (gather.getAxis() != 0 || !isConstant(gather.getData()) ||
+        if (gather.getAxis() != 0 || !isF32Constant(gather.getData()) ||
             cast<RankedTensorType>(gather.getData().getType()).getRank() != 2)
           return fail(def, "it is produced by a non-embedding");
         stream.embeddings.push_back(gather);
@@ -114,17 +113,17 @@ FailureOr<Stream> collectStream(Value seed, std::string &reason) {
         stream.results.push_back(&use);
       } else if (auto linear = dyn_cast<LinearOp>(user);
                  linear && use.getOperandNumber() == 0 &&
-                 isConstant(linear.getWeight())) {
+                 isF32Constant(linear.getWeight())) {
         stream.readers.push_back(linear);
       } else if (auto norm = dyn_cast<RmsNormOp>(user);
                  norm && use.getOperandNumber() == 0 &&
-                 isConstant(norm.getScale())) {
+                 isF32Constant(norm.getScale())) {
         for (Operation *reader : norm->getUsers()) {
           if (isa<ShapeOp>(reader))
             continue;
           auto linear = dyn_cast<LinearOp>(reader);
           if (!linear || linear.getInput() != norm.getResult() ||
-              !isConstant(linear.getWeight()))
+              !isF32Constant(linear.getWeight()))
             return fail(reader, "a norm of it is read by");
         }
         stream.norms.push_back(norm);
@@ -291,7 +290,7 @@ struct RotatePass : qcc::impl::RotatePassBase<RotatePass> {
     getOperation().walk([&](LinearOp op) { linears.push_back(op); });
     for (LinearOp linear : linears) {
       if (rotated.contains(linear) || isKeptInFloat(linear, keepFloat, keep) ||
-          failed(readF32Constant(linear.getWeight())))
+          !isF32Constant(linear.getWeight()))
         continue;
       int64_t k = lastDimension(linear.getWeight().getType());
       int64_t block = rotationBlock(k);

@@ -182,14 +182,13 @@ void foldIntoProducer(Site &site, ArrayRef<float> s, std::string &where) {
     auto type = dyn_cast<RankedTensorType>(v.getType());
     return type && type.getNumElements() == static_cast<int64_t>(s.size()) &&
            type.getShape().back() == static_cast<int64_t>(s.size()) &&
-           succeeded(readF32Constant(v));
+           isF32Constant(v);
   };
   // A linear whose output rows can absorb 1/s (and which has no other use).
   auto foldIntoLinear = [&](Value v) {
     auto linear = v.getDefiningOp<LinearOp>();
-    if (!linear || !v.hasOneUse() ||
-        failed(readF32Constant(linear.getWeight())) ||
-        (linear.getBias() && failed(readF32Constant(linear.getBias()))))
+    if (!linear || !v.hasOneUse() || !isF32Constant(linear.getWeight()) ||
+        (linear.getBias() && !isF32Constant(linear.getBias())))
       return false;
     std::vector<float> weight = *readF32Constant(linear.getWeight());
     int64_t columns = weight.size() / s.size();
@@ -263,8 +262,7 @@ struct SmoothPass : qcc::impl::SmoothPassBase<SmoothPass> {
     }
     llvm::MapVector<Value, Site> sites;
     module.walk([&](LinearOp op) {
-      if (isKeptInFloat(op, keepFloat, *keep) ||
-          failed(readF32Constant(op.getWeight())))
+      if (isKeptInFloat(op, keepFloat, *keep) || !isF32Constant(op.getWeight()))
         return;
       Site &site = sites[op.getInput()];
       site.input = op.getInput();
