@@ -152,7 +152,7 @@ def ScaleSearchPass : Pass<"qcc-scale-search", "::mlir::ModuleOp"> {
 }
 
 def QuantizeWeightsPass : Pass<"qcc-quantize-weights", "::mlir::ModuleOp"> {
-  let summary = "Quantize linear weights by round-to-nearest into qlinear ops";
+  let summary = "Quantize linear weights (round-to-nearest or GPTQ) into qlinear ops";
   let description = [{
     Replaces every `qcc.linear` whose ONNX node name does not match
     `keep-float` by a `qcc.qlinear` with its weight quantized group-wise
@@ -176,6 +176,18 @@ def QuantizeWeightsPass : Pass<"qcc-quantize-weights", "::mlir::ModuleOp"> {
     `runtime_smooth_group`, and `qcc.lorc_*` (qcc-lorc) its LoRC factors.
     A K that the group size does not divide is padded, with a warning: the
     last group is shorter and scaled on its own values.
+
+    `method=gptq` (with `data`, the calibration samples) keeps those scales
+    and zero points but chooses the codes by GPTQ: H = Σ x xᵀ of each
+    linear's input over the calibration rows (the model as it is, in
+    float), then columns are rounded one at a time (in order of decreasing
+    H_jj with `act-order`) and each column's rounding error is carried onto
+    the columns not yet rounded through the Cholesky factor of
+    (H + `damp` · mean(diag H) · I)⁻¹. This minimises the layer's output
+    error on the calibration inputs rather than its weight error. LoRC
+    factors, computed for round-to-nearest, are refused with it. `report`
+    writes per layer the relative output error tr(ΔHΔᵀ) / tr(WHWᵀ) of
+    round-to-nearest and of the chosen codes.
   }];
   let dependentDialects = ["::qcc::QccDialect"];
   let options = [
@@ -191,8 +203,18 @@ def QuantizeWeightsPass : Pass<"qcc-quantize-weights", "::mlir::ModuleOp"> {
     Option<"activationFormat", "activation-format", "std::string",
            /*default=*/"\"float\"",
            "Run-time per-token activation format: float, int8, int4, fp8_e4m3">,
+    Option<"method", "method", "std::string", /*default=*/"\"rtn\"",
+           "How codes are chosen: rtn (round to nearest) or gptq">,
+    Option<"data", "data", "std::string", /*default=*/"\"\"",
+           "Calibration samples for method=gptq">,
+    Option<"damp", "damp", "double", /*default=*/"0.01",
+           "GPTQ's diagonal damping, a fraction of H's mean diagonal">,
+    Option<"actOrder", "act-order", "bool", /*default=*/"true",
+           "GPTQ rounds the columns of the largest H_jj first">,
     Option<"keepFloat", "keep-float", "std::string", /*default=*/"\"\"",
            "Leave linears whose ONNX node name matches this regex in float">,
+    Option<"report", "report", "std::string", /*default=*/"\"\"",
+           "Write per-layer relative output errors on the calibration inputs (method=gptq)">,
   ];
 }
 

@@ -1,10 +1,11 @@
-//===- QuantizeWeights.cpp - round-to-nearest weight quantization ---------===//
+//===- QuantizeWeights.cpp - weights into qlinear ops ---------------------===//
 
 #include "dialects/qcc/QccOps.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Verifier.h"
+#include "passes/GPTQ.h"
 #include "passes/PassUtils.h"
 #include "passes/Passes.h"
 #include "passes/WeightQuantizer.h"
@@ -59,14 +60,78 @@ struct QuantizeWeightsPass
       return signalPassFailure();
     }
 
+    if (method != "rtn" && method != "gptq") {
+      emitError(getOperation().getLoc(), "unknown method '")
+          << method << "'; methods: rtn, gptq";
+      return signalPassFailure();
+    }
+    if (method == "gptq" && failed(collectGPTQHessians(*keep)))
+      return signalPassFailure();
+
+    llvm::json::Array layers;
     if (failed(forEachQuantizedLinear(
             getOperation(), keepFloat, *keep, [&](Operation *op) {
-              return quantize(cast<LinearOp>(op), *quantizer);
+              return quantize(cast<LinearOp>(op), *quantizer, layers);
             })))
       return signalPassFailure();
+    if (failed(writeLayersReport(getOperation(), report, std::move(layers))))
+      return signalPassFailure();
+    if (underdetermined > 0)
+      emitWarning(getOperation().getLoc())
+          << "GPTQ: " << underdetermined
+          << " linears have fewer calibration rows than inputs (K), so H is "
+             "singular and GPTQ fits those rows; give it several times K "
+             "rows of calibration data";
   }
 
-  LogicalResult quantize(LinearOp op, const WeightQuantizer &quantizer) {
+  LogicalResult collectGPTQHessians(const llvm::Regex &keep) {
+    if (data.empty())
+      return emitError(getOperation().getLoc(),
+                       "method=gptq needs calibration data (data=PATH)");
+    if (damp <= 0.0)
+      return emitError(getOperation().getLoc(), "damp must be > 0");
+    SmallVector<Operation *> linears;
+    (void)forEachQuantizedLinear(getOperation(), keepFloat, keep,
+                                 [&](Operation *op) {
+                                   linears.push_back(op);
+                                   return success();
+                                 });
+    auto collected = collectHessians(getOperation(), data, linears);
+    if (failed(collected))
+      return failure();
+    hessians = std::move(*collected);
+    return success();
+  }
+
+  /// GPTQ's codes in place of `quantized`'s, with the layer's output errors
+  /// before and after in `layer`.
+  LogicalResult applyGPTQ(LinearOp op, const GroupedWeight &weights,
+                          const WeightQuantizer &quantizer,
+                          QuantizedWeight &quantized,
+                          llvm::json::Object &layer) {
+    if (op->hasAttr("qcc.lorc_u"))
+      return op.emitError("has LoRC factors computed for round-to-nearest; "
+                          "they do not correct GPTQ's rounding");
+    const Hessian &hessian = hessians.of(op);
+    if (!report.empty())
+      layer["rtn_error"] = relativeOutputError(
+          weights, quantized.dequantize(weights, quantizer), hessian);
+    GPTQOptions options;
+    options.damp = damp;
+    options.actOrder = actOrder;
+    if (failed(
+            roundWithGPTQ(op, weights, quantizer, hessian, options, quantized)))
+      return failure();
+    if (!report.empty())
+      layer["gptq_error"] = relativeOutputError(
+          weights, quantized.dequantize(weights, quantizer), hessian);
+    layer["calibration_rows"] = hessian.rows;
+    underdetermined += hessian.rows < hessian.size;
+    return success();
+  }
+
+  LogicalResult quantize(LinearOp op, const WeightQuantizer &quantizer,
+                         llvm::json::Array &layers) {
     FailureOr<GroupedWeight> weights =
         GroupedWeight::get(op, op.getWeight(), groupSize);
     if (failed(weights))
@@ -82,6 +147,13 @@ struct QuantizeWeightsPass
         QuantizedWeight::get(op, *weights, quantizer);
     if (failed(quantized))
       return failure();
+    std::string name = getFirstNodeName(op.getLoc());
+    if (method == "gptq") {
+      llvm::json::Object layer{{"node", name}};
+      if (failed(applyGPTQ(op, *weights, quantizer, *quantized, layer)))
+        return failure();
+      layers.push_back(std::move(layer));
+    }
     std::vector<char> &codes = quantized->codes;
     std::vector<float> &channels = quantized->channelScales;
     std::vector<float> scales(n * groups);
@@ -93,7 +165,6 @@ struct QuantizeWeightsPass
     }
 
     OpBuilder builder(op);
-    std::string name = getFirstNodeName(op.getLoc());
     Location loc = op.getWeight().getLoc();
     Value weight = createBlobConstant(
         builder, loc, RankedTensorType::get({n, k}, quantizer.storageType()),
@@ -143,5 +214,10 @@ struct QuantizeWeightsPass
     op.erase();
     return success();
   }
+
+  /// H of each quantized linear's input (method=gptq).
+  Hessians hessians;
+  /// Linears whose H has fewer calibration rows than columns.
+  int64_t underdetermined = 0;
 };
 } // namespace

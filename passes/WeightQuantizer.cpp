@@ -123,9 +123,9 @@ uint8_t WeightQuantizer::encodeScale(float scale) const {
   return num::encodeE4M3(scale);
 }
 
-GroupParameters WeightQuantizer::quantize(ArrayRef<float> weights,
-                                          float clipRatio, float channel,
-                                          MutableArrayRef<char> codes) const {
+GroupParameters WeightQuantizer::parameters(ArrayRef<float> weights,
+                                            float clipRatio,
+                                            float channel) const {
   float low = 0.0f, high = 0.0f;
   for (float w : weights) {
     low = std::min(low, w);
@@ -136,15 +136,27 @@ GroupParameters WeightQuantizer::quantize(ArrayRef<float> weights,
   float range = symmetric ? std::max(-low, high) : high - low;
   GroupParameters group;
   group.scale = groupScale(range, channel);
-  // The factor from codes to weights; zero for an e4m3 scale that
-  // underflows, whose codes are then all zero.
+  if (!symmetric)
+    group.zeroPoint = num::quantizeInt(-low, inverseStep(group, channel), 0, 0,
+                                       static_cast<int32_t>(qmax));
+  return group;
+}
+
+float WeightQuantizer::inverseStep(const GroupParameters &group,
+                                   float channel) const {
   float step = group.scale;
   if (scaleFormat == ScaleFormat::TwoLevel || scaleFormat == ScaleFormat::E4M3)
     step *= channel;
-  float inverse = step > 0.0f ? 1.0f / step : 0.0f;
-  if (!symmetric)
-    group.zeroPoint =
-        num::quantizeInt(-low, inverse, 0, 0, static_cast<int32_t>(qmax));
+  return step > 0.0f ? 1.0f / step : 0.0f;
+}
+
+char WeightQuantizer::encode(float weight, const GroupParameters &group,
+                             float channel) const {
+  float inverse = inverseStep(group, channel);
+  if (format == "fp8_e4m3")
+    return static_cast<char>(num::encodeE4M3(weight * inverse));
+  if (format == "fp4_e2m1")
+    return static_cast<char>(num::encodeE2M1(weight * inverse));
   // Symmetric integers use the full signed range ([-8, 7] for int4) except
   // in two-level form; asymmetric ones [0, qmax].
   int32_t highCode = scaleFormat == ScaleFormat::TwoLevel
@@ -153,15 +165,16 @@ GroupParameters WeightQuantizer::quantize(ArrayRef<float> weights,
   int32_t lowCode = !symmetric                             ? 0
                     : scaleFormat == ScaleFormat::TwoLevel ? -highCode
                                                            : -highCode - 1;
-  for (auto [w, code] : llvm::zip(weights, codes)) {
-    if (format == "fp8_e4m3")
-      code = static_cast<char>(num::encodeE4M3(w * inverse));
-    else if (format == "fp4_e2m1")
-      code = static_cast<char>(num::encodeE2M1(w * inverse));
-    else
-      code = static_cast<char>(
-          num::quantizeInt(w, inverse, group.zeroPoint, lowCode, highCode));
-  }
+  return static_cast<char>(
+      num::quantizeInt(weight, inverse, group.zeroPoint, lowCode, highCode));
+}
+
+GroupParameters WeightQuantizer::quantize(ArrayRef<float> weights,
+                                          float clipRatio, float channel,
+                                          MutableArrayRef<char> codes) const {
+  GroupParameters group = parameters(weights, clipRatio, channel);
+  for (auto [w, code] : llvm::zip(weights, codes))
+    code = encode(w, group, channel);
   return group;
 }
 

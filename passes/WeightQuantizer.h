@@ -61,6 +61,14 @@ public:
   GroupParameters quantize(ArrayRef<float> weights, float clipRatio,
                            float channel, MutableArrayRef<char> codes) const;
 
+  /// The scale and zero point quantize() chooses for a group.
+  GroupParameters parameters(ArrayRef<float> weights, float clipRatio,
+                             float channel) const;
+
+  /// The code of one weight in a group with fixed parameters (saturating),
+  /// as quantize() rounds it.
+  char encode(float weight, const GroupParameters &group, float channel) const;
+
   /// The value a stored code stands for.
   float dequantize(char code, const GroupParameters &group,
                    float channel) const;
@@ -81,6 +89,10 @@ private:
 
   /// The group scale for a clipped range (before any scale encoding).
   float groupScale(float range, float channel) const;
+  /// The factor from weights to codes: 1 / (group scale, times the channel
+  /// scale where it is a second level); zero for an e4m3 scale that
+  /// underflows, whose codes are then all zero.
+  float inverseStep(const GroupParameters &group, float channel) const;
 
   StringRef format;
   bool symmetric = true;

@@ -91,7 +91,8 @@ int64_t qcc::defaultGroupSize(Scheme scheme) {
 
 llvm::ArrayRef<StringRef> qcc::optionalPassNames() {
   static const StringRef kNames[] = {
-      "outliers", "smooth", "runtime-smooth", "rotate", "scale-search", "lorc"};
+      "outliers", "smooth", "runtime-smooth", "rotate", "scale-search",
+      "gptq",     "lorc"};
   return kNames;
 }
 

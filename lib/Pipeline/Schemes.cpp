@@ -31,30 +31,33 @@ struct SchemePlan {
 SchemePlan planOf(Scheme scheme) {
   switch (scheme) {
   case Scheme::W4A16:
-    return {"int4", "float", "float", {"scale-search"}};
+    return {"int4", "float", "float", {"scale-search", "gptq"}};
   case Scheme::W8A8:
-    return {"int8", "float", "int8", {"outliers", "smooth"}};
+    return {"int8", "float", "int8", {"outliers", "smooth", "gptq"}};
   // No rotation by default for w4a8: after SmoothQuant, 8-bit activations
   // err less than 4-bit weights, and rotating the smoothed weights spreads
   // their migrated outlier columns over every group (docs/quantization.md).
   case Scheme::W4A8:
-    return {
-        "int4", "two-level", "int8", {"outliers", "smooth", "scale-search"}};
+    return {"int4",
+            "two-level",
+            "int8",
+            {"outliers", "smooth", "scale-search", "gptq"}};
   // SmoothQuant first (with data): a rotation cannot separate channel
   // outliers that carry most of the activations' energy.
   case Scheme::W4A4:
     return {"int4",
             "float",
             "int4",
-            {"outliers", "smooth", "rotate", "runtime-smooth", "scale-search"}};
+            {"outliers", "smooth", "rotate", "runtime-smooth", "scale-search",
+             "gptq"}};
   case Scheme::FP8:
-    return {"fp8_e4m3", "float", "fp8_e4m3", {"outliers", "smooth"}};
+    return {"fp8_e4m3", "float", "fp8_e4m3", {"outliers", "smooth", "gptq"}};
   case Scheme::FP4:
-    return {"fp4_e2m1", "float", "fp8_e4m3", {"scale-search"}};
+    return {"fp4_e2m1", "float", "fp8_e4m3", {"scale-search", "gptq"}};
   case Scheme::MXFP4:
-    return {"fp4_e2m1", "e8m0", "float", {"scale-search"}};
+    return {"fp4_e2m1", "e8m0", "float", {"scale-search", "gptq"}};
   case Scheme::NVFP4:
-    return {"fp4_e2m1", "e4m3", "fp8_e4m3", {"scale-search"}};
+    return {"fp4_e2m1", "e4m3", "fp8_e4m3", {"scale-search", "gptq"}};
   }
   llvm_unreachable("scheme");
 }
@@ -82,6 +85,15 @@ FailureOr<llvm::StringSet<>> selectPasses(const CompileOptions &options,
       requested.insert(name);
     }
   }
+  // LoRC's factors correct round-to-nearest's error, not GPTQ's.
+  if (selected.contains("lorc") && selected.contains("gptq")) {
+    if (requested.contains("gptq"))
+      return emitError(loc) << "--passes: lorc and gptq do not combine (LoRC "
+                               "corrects round-to-nearest's error)";
+    selected.erase("gptq");
+    emitRemark(loc) << "--passes=lorc: round-to-nearest instead of GPTQ "
+                       "(LoRC corrects round-to-nearest's error)";
+  }
   bool hasData = !options.calibrationData.empty();
   if (hasData)
     return selected;
@@ -92,6 +104,8 @@ FailureOr<llvm::StringSet<>> selectPasses(const CompileOptions &options,
                "without data, use runtime-smooth (Runtime Smooth)");
   if (requested.contains("outliers"))
     return emitError(loc) << "--passes=outliers needs --calibration-data";
+  if (requested.contains("gptq"))
+    return emitError(loc) << "--passes=gptq needs --calibration-data";
   SmallVector<std::string> changes;
   if (selected.erase("smooth")) {
     if (!selected.contains("runtime-smooth"))
@@ -102,6 +116,8 @@ FailureOr<llvm::StringSet<>> selectPasses(const CompileOptions &options,
   }
   if (selected.erase("outliers"))
     changes.push_back("no outlier analysis");
+  if (selected.erase("gptq"))
+    changes.push_back("round-to-nearest instead of GPTQ");
   if (selected.contains("scale-search"))
     changes.push_back("data-free scale search");
   if (!changes.empty())
@@ -188,6 +204,10 @@ LogicalResult qcc::buildQuantizationPipeline(OpPassManager &pm,
   quantize.groupSize = groupSize;
   quantize.scaleFormat = plan.scaleFormat.str();
   quantize.activationFormat = plan.activationFormat.str();
+  if (passes->contains("gptq")) {
+    quantize.method = "gptq";
+    quantize.data = options.calibrationData;
+  }
   quantize.keepFloat = options.keepFloat;
   pm.addPass(createQuantizeWeightsPass(quantize));
   pm.addPass(createCanonicalizerPass());

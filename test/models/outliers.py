@@ -14,9 +14,10 @@ The weights' rows for the outlier channels are 50 times smaller, as where
 a norm's large scale meets small weights: the outlier channels then do not
 dominate the outputs, and the error that quantizing them causes on the
 other channels shows in the outputs' relative error.
-Calibration data: 4 samples of batch 2 x 16 tokens; evaluation inputs: one
-more such sample, drawn apart. The outlier pattern is planted, the values
-are drawn fresh each run (the seed is printed).
+Calibration data: 16 samples of batch 2 x 16 tokens (512 rows, 8 times K,
+as GPTQ needs); evaluation inputs: one more such sample, drawn apart. The
+outlier pattern is planted, the values are drawn fresh each run (the seed
+is printed).
 """
 
 import random
@@ -62,11 +63,11 @@ def main(argv):
     print(f"seed {seed}")
     rng = np.random.default_rng(seed)
     save_checked(build_model(np.random.default_rng(0)), out / "outliers.onnx")
-    x = rng.standard_normal((5, 2, 16, HIDDEN)).astype(np.float32)
+    x = rng.standard_normal((17, 2, 16, HIDDEN)).astype(np.float32)
     x[:, :, 0, :] *= 500.0
-    y = rng.standard_normal((5, 2, 16, HIDDEN)).astype(np.float32)
-    np.savez(out / "outliers_calib.npz", x=x[:4], y=y[:4])
-    np.savez(out / "outliers_eval.npz", x=x[4], y=y[4])
+    y = rng.standard_normal((17, 2, 16, HIDDEN)).astype(np.float32)
+    np.savez(out / "outliers_calib.npz", x=x[:16], y=y[:16])
+    np.savez(out / "outliers_eval.npz", x=x[16], y=y[16])
 
 
 if __name__ == "__main__":
