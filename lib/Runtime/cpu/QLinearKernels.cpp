@@ -1,0 +1,183 @@
+//===- QLinearKernels.cpp - x86 kernels of qcc.qlinear --------------------===//
+//
+// Activation quantization and the portable integer product; the AVX2
+// product is in QLinearKernelsAvx2.cpp, chosen at run time.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lib/Runtime/cpu/QLinearKernels.h"
+#include "lib/Runtime/cpu/QLinearKernelsInternal.h"
+#include "qcc/Numerics/Formats.h"
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+namespace qcc::rt {
+
+void runtimeSmoothMaxima(const float *x, int64_t rows, int64_t k, int64_t group,
+                         float *maxima) {
+  int64_t groups = (k + group - 1) / group;
+  std::fill(maxima, maxima + groups, 0.0f);
+  for (int64_t row = 0; row < rows; ++row)
+    for (int64_t col = 0; col < k; ++col)
+      maxima[col / group] =
+          std::max(maxima[col / group], std::fabs(x[row * k + col]));
+  for (int64_t g = 0; g < groups; ++g)
+    maxima[g] = maxima[g] > 0.0f ? maxima[g] : 1.0f;
+}
+
+void quantizeActivations(const float *x, int64_t rows, int64_t k, float qmax,
+                         const float *maxima, int64_t smoothGroup,
+                         int8_t *codes, float *scales) {
+  int64_t padded = paddedWidth(k);
+  auto limit = static_cast<int32_t>(qmax);
+  std::vector<float> smoothed(maxima ? k : 0);
+  for (int64_t row = 0; row < rows; ++row) {
+    const float *in = x + row * k;
+    if (maxima) {
+      for (int64_t col = 0; col < k; ++col)
+        smoothed[col] = in[col] * (1.0f / maxima[col / smoothGroup]);
+      in = smoothed.data();
+    }
+    float absmax = 0.0f;
+    for (int64_t col = 0; col < k; ++col)
+      absmax = std::fmax(absmax, std::fabs(in[col]));
+    float scale = absmax > 0.0f ? absmax / qmax : 1.0f;
+    float inverse = 1.0f / scale;
+    int8_t *out = codes + row * padded;
+    for (int64_t col = 0; col < k; ++col)
+      out[col] = static_cast<int8_t>(
+          numerics::quantizeInt(in[col], inverse, 0, -limit, limit));
+    std::memset(out + k, 0, padded - k);
+    scales[row] = scale;
+  }
+}
+
+void packInt4(const int8_t *codes, int64_t n, int64_t k, uint8_t *packed) {
+  int64_t padded = paddedWidth(k), half = kCodeAlignment / 2;
+  for (int64_t row = 0; row < n; ++row) {
+    auto code = [&](int64_t col) -> uint8_t {
+      return col < k ? static_cast<uint8_t>(codes[row * k + col]) & 0xF : 0;
+    };
+    uint8_t *out = packed + row * padded / 2;
+    for (int64_t chunk = 0; chunk < padded; chunk += kCodeAlignment)
+      for (int64_t j = 0; j < half; ++j)
+        out[chunk / 2 + j] =
+            static_cast<uint8_t>(code(chunk + j) | code(chunk + j + half) << 4);
+  }
+}
+
+float blockScale(const IntegerProduct &product, const IntegerWeight &weight,
+                 int64_t column, int64_t start) {
+  float scale =
+      weight.groupScales
+          ? weight
+                .groupScales[column * weight.groups + start / weight.groupSize]
+          : 1.0f;
+  if (product.maxima)
+    scale *= product.maxima[start / product.smoothGroup];
+  return scale;
+}
+
+float finishOutput(float sum, const IntegerProduct &product,
+                   const IntegerWeight &weight, int64_t row, int64_t column) {
+  float value = sum * product.tokenScales[row];
+  if (weight.channelScales)
+    value *= weight.channelScales[column];
+  return value;
+}
+
+void integerLinearPortable(const IntegerProduct &product,
+                           const IntegerWeight &weight, float *y, int64_t ldy,
+                           int64_t begin, int64_t end) {
+  int64_t k = weight.k, padded = paddedWidth(k);
+  std::vector<int8_t> w(padded);
+  for (int64_t column = begin; column < end; ++column) {
+    unpackRow(weight, column, w.data());
+    for (int64_t row = 0; row < product.rows; ++row) {
+      const int8_t *a = product.codes + row * padded;
+      float sum = 0.0f;
+      for (int64_t start = 0; start < k; start += product.block) {
+        int64_t blockEnd = std::min(start + product.block, k);
+        int32_t acc = 0;
+        // Within a block, two-level scales change at group boundaries.
+        for (int64_t s = start; s < blockEnd;) {
+          int64_t e =
+              std::min(blockEnd, (s / weight.groupSize + 1) * weight.groupSize);
+          int32_t dot = 0;
+          for (int64_t c = s; c < e; ++c)
+            dot += static_cast<int32_t>(a[c]) * w[c];
+          acc += dot * integerScale(weight, column, s);
+          s = e;
+        }
+        sum += static_cast<float>(acc) *
+               blockScale(product, weight, column, start);
+      }
+      y[row * ldy + column] = finishOutput(sum, product, weight, row, column);
+    }
+  }
+}
+
+void unpackRow(const IntegerWeight &weight, int64_t column, int8_t *out) {
+  int64_t padded = paddedWidth(weight.k), half = kCodeAlignment / 2;
+  if (!weight.packedInt4) {
+    std::memcpy(out, weight.codes + column * padded, padded);
+    return;
+  }
+  const uint8_t *row = weight.packedInt4 + column * padded / 2;
+  for (int64_t chunk = 0; chunk < padded; chunk += kCodeAlignment)
+    for (int64_t j = 0; j < half; ++j) {
+      uint8_t byte = row[chunk / 2 + j];
+      out[chunk + j] = static_cast<int8_t>(((byte & 0xF) ^ 8) - 8);
+      out[chunk + j + half] = static_cast<int8_t>(((byte >> 4) ^ 8) - 8);
+    }
+}
+
+void weightOnlyLinearPortable(const float *x, int64_t rows,
+                              const IntegerWeight &weight, float *y,
+                              int64_t ldy, int64_t begin, int64_t end) {
+  int64_t k = weight.k;
+  std::vector<int8_t> w(paddedWidth(k));
+  for (int64_t column = begin; column < end; ++column) {
+    unpackRow(weight, column, w.data());
+    for (int64_t row = 0; row < rows; ++row) {
+      float sum = 0.0f;
+      for (int64_t start = 0; start < k; start += weight.groupSize) {
+        int64_t stop = std::min(start + weight.groupSize, k);
+        float group = 0.0f;
+        for (int64_t c = start; c < stop; ++c)
+          group += x[row * k + c] * static_cast<float>(w[c]);
+        sum += group * weight.groupScales[column * weight.groups +
+                                          start / weight.groupSize];
+      }
+      y[row * ldy + column] =
+          weight.channelScales ? sum * weight.channelScales[column] : sum;
+    }
+  }
+}
+
+void weightOnlyLinear(const float *x, int64_t rows, const IntegerWeight &weight,
+                      float *y, int64_t ldy, int64_t begin, int64_t end) {
+  if (hasAvx2() && __builtin_cpu_supports("fma") &&
+      (weight.groupSize % kCodeAlignment == 0 || weight.groupSize >= weight.k))
+    return weightOnlyLinearAvx2(x, rows, weight, y, ldy, begin, end);
+  weightOnlyLinearPortable(x, rows, weight, y, ldy, begin, end);
+}
+
+bool hasAvx2() {
+  static const bool supported = __builtin_cpu_supports("avx2");
+  return supported;
+}
+
+void integerLinear(const IntegerProduct &product, const IntegerWeight &weight,
+                   float *y, int64_t ldy, int64_t begin, int64_t end) {
+  auto aligned = [&](int64_t size) {
+    return size % kCodeAlignment == 0 || size >= weight.k;
+  };
+  if (hasAvx2() && aligned(product.block) && aligned(weight.groupSize))
+    return integerLinearAvx2(product, weight, y, ldy, begin, end);
+  integerLinearPortable(product, weight, y, ldy, begin, end);
+}
+
+} // namespace qcc::rt

@@ -1,0 +1,181 @@
+//===- QLinearKernelsAvx2.cpp - qlinear products with AVX2 ----------------===//
+//
+// Four activation rows share each 32-code load of a weight row (int8, or
+// int4 unpacked in registers). Integer products come from vpmaddubsw on |w|
+// and a · sign(w) (|w| <= 128 and |a| <= 127, so a pair of products fits
+// int16), widened to int32 by vpmaddwd, summed exactly per scale group,
+// then scaled in float as the portable path does. Weight-only products
+// convert codes to f32 and accumulate with FMA per group.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lib/Runtime/cpu/QLinearKernelsInternal.h"
+#include <algorithm>
+#include <immintrin.h>
+#include <vector>
+
+namespace qcc::rt {
+
+namespace {
+
+constexpr int64_t kRowTile = 4;
+
+int32_t horizontalSum(__m256i v) {
+  __m128i s =
+      _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_hadd_epi32(s, s);
+  s = _mm_hadd_epi32(s, s);
+  return _mm_cvtsi128_si32(s);
+}
+
+/// 32 weight codes from column c: int8, or int4 unpacked in order and
+/// sign-extended ((v ^ 8) - 8).
+template <bool Int4>
+__m256i loadWeights(const IntegerWeight &weight, int64_t column, int64_t c) {
+  int64_t padded = paddedWidth(weight.k);
+  if constexpr (!Int4)
+    return _mm256_loadu_si256(
+        reinterpret_cast<const __m256i *>(weight.codes + column * padded + c));
+  __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(
+      weight.packedInt4 + (column * padded + c) / 2));
+  const __m128i low = _mm_set1_epi8(0x0F);
+  __m256i nibbles = _mm256_set_m128i(
+      _mm_and_si128(_mm_srli_epi16(bytes, 4), low), _mm_and_si128(bytes, low));
+  const __m256i eight = _mm256_set1_epi8(8);
+  return _mm256_sub_epi8(_mm256_xor_si256(nibbles, eight), eight);
+}
+
+/// Σ a·w over columns [s, e) of up to kRowTile activation rows (e rounded
+/// up to the padded width, whose codes are zero).
+template <bool Int4>
+void dotRows(const IntegerWeight &weight, int64_t column,
+             const int8_t *const *a, int64_t rows, int64_t s, int64_t e,
+             int32_t *dots) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256i sums[kRowTile] = {_mm256_setzero_si256(), _mm256_setzero_si256(),
+                            _mm256_setzero_si256(), _mm256_setzero_si256()};
+  for (int64_t c = s; c < e; c += kCodeAlignment) {
+    __m256i weights = loadWeights<Int4>(weight, column, c);
+    __m256i magnitudes = _mm256_abs_epi8(weights);
+    for (int64_t r = 0; r < rows; ++r) {
+      __m256i codes =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i *>(a[r] + c));
+      __m256i pairs =
+          _mm256_maddubs_epi16(magnitudes, _mm256_sign_epi8(codes, weights));
+      sums[r] = _mm256_add_epi32(sums[r], _mm256_madd_epi16(pairs, ones));
+    }
+  }
+  for (int64_t r = 0; r < rows; ++r)
+    dots[r] = horizontalSum(sums[r]);
+}
+
+template <bool Int4>
+void integerLinearAvx2(const IntegerProduct &product,
+                       const IntegerWeight &weight, float *y, int64_t ldy,
+                       int64_t begin, int64_t end) {
+  int64_t k = weight.k, padded = paddedWidth(k);
+  for (int64_t column = begin; column < end; ++column) {
+    for (int64_t first = 0; first < product.rows; first += kRowTile) {
+      int64_t rows = std::min(kRowTile, product.rows - first);
+      const int8_t *a[kRowTile];
+      for (int64_t r = 0; r < rows; ++r)
+        a[r] = product.codes + (first + r) * padded;
+      float sums[kRowTile] = {0.0f, 0.0f, 0.0f, 0.0f};
+      for (int64_t start = 0; start < k; start += product.block) {
+        int64_t blockEnd = std::min(start + product.block, k);
+        int32_t acc[kRowTile] = {0, 0, 0, 0};
+        for (int64_t s = start; s < blockEnd;) {
+          int64_t e =
+              std::min(blockEnd, (s / weight.groupSize + 1) * weight.groupSize);
+          int32_t dots[kRowTile];
+          dotRows<Int4>(weight, column, a, rows, s, e == k ? padded : e, dots);
+          int32_t scale = integerScale(weight, column, s);
+          for (int64_t r = 0; r < rows; ++r)
+            acc[r] += dots[r] * scale;
+          s = e;
+        }
+        float scale = blockScale(product, weight, column, start);
+        for (int64_t r = 0; r < rows; ++r)
+          sums[r] += static_cast<float>(acc[r]) * scale;
+      }
+      for (int64_t r = 0; r < rows; ++r)
+        y[(first + r) * ldy + column] =
+            finishOutput(sums[r], product, weight, first + r, column);
+    }
+  }
+}
+
+float horizontalSum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_hadd_ps(s, s);
+  s = _mm_hadd_ps(s, s);
+  return _mm_cvtss_f32(s);
+}
+
+template <bool Int4>
+void weightOnlyLinearAvx2(const float *x, int64_t rows,
+                          const IntegerWeight &weight, float *y, int64_t ldy,
+                          int64_t begin, int64_t end) {
+  int64_t k = weight.k, padded = paddedWidth(k);
+  // Rows of x padded with zeros, so that every chunk loads whole.
+  std::vector<float> input(rows * padded, 0.0f);
+  for (int64_t r = 0; r < rows; ++r)
+    std::copy(x + r * k, x + (r + 1) * k, input.begin() + r * padded);
+  for (int64_t column = begin; column < end; ++column)
+    for (int64_t first = 0; first < rows; first += kRowTile) {
+      int64_t count = std::min(kRowTile, rows - first);
+      float sums[kRowTile] = {0.0f, 0.0f, 0.0f, 0.0f};
+      for (int64_t start = 0; start < k; start += weight.groupSize) {
+        int64_t stop = std::min(start + weight.groupSize, k);
+        __m256 acc[kRowTile] = {_mm256_setzero_ps(), _mm256_setzero_ps(),
+                                _mm256_setzero_ps(), _mm256_setzero_ps()};
+        for (int64_t c = start; c < (stop == k ? padded : stop);
+             c += kCodeAlignment) {
+          __m256i codes = loadWeights<Int4>(weight, column, c);
+          __m128i low = _mm256_castsi256_si128(codes),
+                  high = _mm256_extracti128_si256(codes, 1);
+          __m256 w[4] = {
+              _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(low)),
+              _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(low, 8))),
+              _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(high)),
+              _mm256_cvtepi32_ps(
+                  _mm256_cvtepi8_epi32(_mm_srli_si128(high, 8)))};
+          for (int64_t r = 0; r < count; ++r) {
+            const float *in = &input[(first + r) * padded + c];
+            for (int part = 0; part < 4; ++part)
+              acc[r] = _mm256_fmadd_ps(_mm256_loadu_ps(in + 8 * part), w[part],
+                                       acc[r]);
+          }
+        }
+        float scale =
+            weight
+                .groupScales[column * weight.groups + start / weight.groupSize];
+        for (int64_t r = 0; r < count; ++r)
+          sums[r] += horizontalSum(acc[r]) * scale;
+      }
+      for (int64_t r = 0; r < count; ++r)
+        y[(first + r) * ldy + column] =
+            weight.channelScales ? sums[r] * weight.channelScales[column]
+                                 : sums[r];
+    }
+}
+
+} // namespace
+
+void weightOnlyLinearAvx2(const float *x, int64_t rows,
+                          const IntegerWeight &weight, float *y, int64_t ldy,
+                          int64_t begin, int64_t end) {
+  if (weight.packedInt4)
+    return weightOnlyLinearAvx2<true>(x, rows, weight, y, ldy, begin, end);
+  weightOnlyLinearAvx2<false>(x, rows, weight, y, ldy, begin, end);
+}
+
+void integerLinearAvx2(const IntegerProduct &product,
+                       const IntegerWeight &weight, float *y, int64_t ldy,
+                       int64_t begin, int64_t end) {
+  if (weight.packedInt4)
+    return integerLinearAvx2<true>(product, weight, y, ldy, begin, end);
+  integerLinearAvx2<false>(product, weight, y, ldy, begin, end);
+}
+
+} // namespace qcc::rt

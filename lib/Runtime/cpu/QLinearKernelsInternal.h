@@ -1,0 +1,46 @@
+//===- QLinearKernelsInternal.h - shared by the ISA variants ---*- C++ -*-===//
+
+#ifndef QCC_RUNTIME_CPU_QLINEARKERNELSINTERNAL_H
+#define QCC_RUNTIME_CPU_QLINEARKERNELSINTERNAL_H
+
+#include "lib/Runtime/cpu/QLinearKernels.h"
+
+namespace qcc::rt {
+
+/// The float factor of the block starting at column `start`: its group
+/// scale (1 with two-level scales) times its Runtime Smooth maximum.
+float blockScale(const IntegerProduct &product, const IntegerWeight &weight,
+                 int64_t column, int64_t start);
+
+/// (sum · token scale) · channel scale.
+float finishOutput(float sum, const IntegerProduct &product,
+                   const IntegerWeight &weight, int64_t row, int64_t column);
+
+/// The two-level integer scale of the group holding column `c`, else 1.
+inline int32_t integerScale(const IntegerWeight &weight, int64_t column,
+                            int64_t c) {
+  return weight.integerScales
+             ? weight
+                   .integerScales[column * weight.groups + c / weight.groupSize]
+             : 1;
+}
+
+/// integerLinear with AVX2; blocks and groups are multiples of
+/// kCodeAlignment or span all of K.
+void integerLinearAvx2(const IntegerProduct &product,
+                       const IntegerWeight &weight, float *y, int64_t ldy,
+                       int64_t begin, int64_t end);
+
+/// weightOnlyLinear with AVX2 and FMA; groups are multiples of
+/// kCodeAlignment or span all of K.
+void weightOnlyLinearAvx2(const float *x, int64_t rows,
+                          const IntegerWeight &weight, float *y, int64_t ldy,
+                          int64_t begin, int64_t end);
+
+/// Row `column` of the weight's codes as int8 in `out` (paddedWidth(k)
+/// codes), unpacking int4.
+void unpackRow(const IntegerWeight &weight, int64_t column, int8_t *out);
+
+} // namespace qcc::rt
+
+#endif // QCC_RUNTIME_CPU_QLINEARKERNELSINTERNAL_H
