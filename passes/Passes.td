@@ -265,7 +265,8 @@ def SmoothPass : Pass<"qcc-smooth", "::mlir::ModuleOp"> {
     (every token t counts alike) on up
     to `tokens` calibration rows, with per-token `activation-format` and
     symmetric `weight-format` round-to-nearest (`group-size`); without data
-    α = 0.5. 1/s is folded into the producer of the input: a norm's scale
+    α = 0.5. With `keep-unsmoothed`, the search also scores the site as it
+    is (s = 1) and leaves it alone when no α errs less. 1/s is folded into the producer of the input: a norm's scale
     and bias, a constant channel multiplier, a linear's output rows, or one
     linear factor of a gated product (SwiGLU's up projection); otherwise a
     `qcc.mul` by 1/s is inserted. Calibrated channel statistics are rescaled.
@@ -296,6 +297,8 @@ def SmoothPass : Pass<"qcc-smooth", "::mlir::ModuleOp"> {
            "Weight format simulated by the search">,
     Option<"groupSize", "group-size", "int64_t", /*default=*/"-1",
            "Weight group size simulated by the search; -1: per channel">,
+    Option<"keepUnsmoothed", "keep-unsmoothed", "bool", /*default=*/"true",
+           "Leave a site unsmoothed when that errs less than every alpha">,
     Option<"runtimeGroup", "runtime-group", "int64_t", /*default=*/"128",
            "Channels per Runtime Smooth group (mode=runtime)">,
     Option<"keepFloat", "keep-float", "std::string", /*default=*/"\"\"",

@@ -350,24 +350,34 @@ struct SmoothPass : qcc::impl::SmoothPassBase<SmoothPass> {
           multiply(m, w.size() / k, k, x.data(), w.data(),
                    references.back().data());
         }
-        // The candidates are independent: one per core at a time.
-        std::vector<double> candidates(grid + 1);
-        llvm::parallelFor(0, grid + 1, [&](size_t step) {
-          candidates[step] =
-              smoothedError(x, m, k, weights, references,
-                            factors(static_cast<double>(step) / grid), formats);
+        // The candidates are independent: one per core at a time. The last
+        // one leaves the site unsmoothed (s = 1).
+        std::vector<double> candidates(grid + 2);
+        llvm::parallelFor(0, grid + 2, [&](size_t step) {
+          candidates[step] = smoothedError(
+              x, m, k, weights, references,
+              step > grid ? std::vector<float>(k, 1.0f)
+                          : factors(static_cast<double>(step) / grid),
+              formats);
         });
         double best = std::numeric_limits<double>::infinity();
         llvm::json::Array errors;
-        for (auto [step, error] : llvm::enumerate(candidates)) {
-          errors.push_back(error);
-          if (error < best) {
-            best = error;
+        for (unsigned step = 0; step <= grid; ++step) {
+          errors.push_back(candidates[step]);
+          if (candidates[step] < best) {
+            best = candidates[step];
             chosen = static_cast<double>(step) / grid;
           }
         }
         layer["errors"] = std::move(errors);
+        layer["unsmoothed_error"] = candidates.back();
         layer["rows"] = m;
+        if (keepUnsmoothed && candidates.back() <= best) {
+          layer["alpha"] = nullptr;
+          layer["folded_into"] = "not smoothed (no alpha errs less)";
+          layers.push_back(std::move(layer));
+          continue;
+        }
       } else if (alpha < 0.0) {
         chosen = 0.5;
         layer["note"] = "no calibration rows (data=): default alpha 0.5";
