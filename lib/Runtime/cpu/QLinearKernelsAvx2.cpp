@@ -3,9 +3,10 @@
 // Four activation rows share each 32-code load of a weight row (int8, or
 // int4 unpacked in registers). Integer products come from vpmaddubsw on |w|
 // and a · sign(w) (|w| <= 128 and |a| <= 127, so a pair of products fits
-// int16), widened to int32 by vpmaddwd, summed exactly per scale group,
-// then scaled in float as the portable path does. Weight-only products
-// convert codes to f32 and accumulate with FMA per group.
+// int16; int4 on w + 8 and a, less 8 · Σa), widened to int32 by vpmaddwd,
+// summed exactly per scale group, then scaled in float as the portable path
+// does. Weight-only products convert codes to f32 and accumulate with FMA per
+// group.
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,45 +29,63 @@ int32_t horizontalSum(__m256i v) {
   return _mm_cvtsi128_si32(s);
 }
 
+/// 32 int4 codes from column c, plus 8: unsigned, in [0, 15].
+__m256i loadBiasedInt4(const IntegerWeight &weight, int64_t column, int64_t c) {
+  int64_t padded = paddedWidth(weight.k);
+  __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(
+      weight.packedInt4 + (column * padded + c) / 2));
+  const __m128i low = _mm_set1_epi8(0x0F);
+  __m256i nibbles = _mm256_set_m128i(
+      _mm_and_si128(_mm_srli_epi16(bytes, 4), low), _mm_and_si128(bytes, low));
+  return _mm256_xor_si256(nibbles, _mm256_set1_epi8(8));
+}
+
 /// 32 weight codes from column c: int8, or int4 unpacked in order and
-/// sign-extended ((v ^ 8) - 8).
+/// sign-extended.
 template <bool Int4>
 __m256i loadWeights(const IntegerWeight &weight, int64_t column, int64_t c) {
   int64_t padded = paddedWidth(weight.k);
   if constexpr (!Int4)
     return _mm256_loadu_si256(
         reinterpret_cast<const __m256i *>(weight.codes + column * padded + c));
-  __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(
-      weight.packedInt4 + (column * padded + c) / 2));
-  const __m128i low = _mm_set1_epi8(0x0F);
-  __m256i nibbles = _mm256_set_m128i(
-      _mm_and_si128(_mm_srli_epi16(bytes, 4), low), _mm_and_si128(bytes, low));
-  const __m256i eight = _mm256_set1_epi8(8);
-  return _mm256_sub_epi8(_mm256_xor_si256(nibbles, eight), eight);
+  return _mm256_sub_epi8(loadBiasedInt4(weight, column, c),
+                         _mm256_set1_epi8(8));
 }
 
 /// Σ a·w over columns [s, e) of up to kRowTile activation rows (e rounded
-/// up to the padded width, whose codes are zero).
+/// up to the padded width, whose codes are zero). int8 weights multiply as
+/// |w| · (a · sign(w)); int4 ones as (w + 8) · a, less 8 · Σa, which
+/// `prefix` (per row, Σa before each 32-column chunk) gives.
 template <bool Int4>
 void dotRows(const IntegerWeight &weight, int64_t column,
-             const int8_t *const *a, int64_t rows, int64_t s, int64_t e,
-             int32_t *dots) {
+             const int8_t *const *a, const int32_t *const *prefix, int64_t rows,
+             int64_t s, int64_t e, int32_t *dots) {
   const __m256i ones = _mm256_set1_epi16(1);
   __m256i sums[kRowTile] = {_mm256_setzero_si256(), _mm256_setzero_si256(),
                             _mm256_setzero_si256(), _mm256_setzero_si256()};
   for (int64_t c = s; c < e; c += kCodeAlignment) {
-    __m256i weights = loadWeights<Int4>(weight, column, c);
-    __m256i magnitudes = _mm256_abs_epi8(weights);
+    __m256i weights, magnitudes;
+    if constexpr (Int4) {
+      magnitudes = loadBiasedInt4(weight, column, c);
+    } else {
+      weights = loadWeights<false>(weight, column, c);
+      magnitudes = _mm256_abs_epi8(weights);
+    }
     for (int64_t r = 0; r < rows; ++r) {
       __m256i codes =
           _mm256_loadu_si256(reinterpret_cast<const __m256i *>(a[r] + c));
-      __m256i pairs =
-          _mm256_maddubs_epi16(magnitudes, _mm256_sign_epi8(codes, weights));
+      if constexpr (!Int4)
+        codes = _mm256_sign_epi8(codes, weights);
+      __m256i pairs = _mm256_maddubs_epi16(magnitudes, codes);
       sums[r] = _mm256_add_epi32(sums[r], _mm256_madd_epi16(pairs, ones));
     }
   }
-  for (int64_t r = 0; r < rows; ++r)
+  for (int64_t r = 0; r < rows; ++r) {
     dots[r] = horizontalSum(sums[r]);
+    if constexpr (Int4)
+      dots[r] -=
+          8 * (prefix[r][e / kCodeAlignment] - prefix[r][s / kCodeAlignment]);
+  }
 }
 
 template <bool Int4>
@@ -74,12 +93,29 @@ void integerLinearAvx2(const IntegerProduct &product,
                        const IntegerWeight &weight, float *y, int64_t ldy,
                        int64_t begin, int64_t end) {
   int64_t k = weight.k, padded = paddedWidth(k);
+  int64_t chunks = padded / kCodeAlignment;
+  std::vector<int32_t> prefixes(Int4 ? product.rows * (chunks + 1) : 0);
+  for (int64_t r = 0; Int4 && r < product.rows; ++r) {
+    const int8_t *row = product.codes + r * padded;
+    int32_t *prefix = &prefixes[r * (chunks + 1)];
+    prefix[0] = 0;
+    for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+      int32_t sum = 0;
+      for (int64_t j = 0; j < kCodeAlignment; ++j)
+        sum += row[chunk * kCodeAlignment + j];
+      prefix[chunk + 1] = prefix[chunk] + sum;
+    }
+  }
   for (int64_t column = begin; column < end; ++column) {
     for (int64_t first = 0; first < product.rows; first += kRowTile) {
       int64_t rows = std::min(kRowTile, product.rows - first);
       const int8_t *a[kRowTile];
-      for (int64_t r = 0; r < rows; ++r)
+      const int32_t *prefix[kRowTile] = {};
+      for (int64_t r = 0; r < rows; ++r) {
         a[r] = product.codes + (first + r) * padded;
+        if constexpr (Int4)
+          prefix[r] = &prefixes[(first + r) * (chunks + 1)];
+      }
       float sums[kRowTile] = {0.0f, 0.0f, 0.0f, 0.0f};
       for (int64_t start = 0; start < k; start += product.block) {
         int64_t blockEnd = std::min(start + product.block, k);
@@ -88,7 +124,8 @@ void integerLinearAvx2(const IntegerProduct &product,
           int64_t e =
               std::min(blockEnd, (s / weight.groupSize + 1) * weight.groupSize);
           int32_t dots[kRowTile];
-          dotRows<Int4>(weight, column, a, rows, s, e == k ? padded : e, dots);
+          dotRows<Int4>(weight, column, a, prefix, rows, s, e == k ? padded : e,
+                        dots);
           int32_t scale = integerScale(weight, column, s);
           for (int64_t r = 0; r < rows; ++r)
             acc[r] += dots[r] * scale;
