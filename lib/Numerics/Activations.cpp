@@ -11,10 +11,7 @@ void quantizeRows(const float *x, int64_t rows, int64_t width, float qmax,
   auto limit = static_cast<int32_t>(qmax);
   for (int64_t row = 0; row < rows; ++row) {
     const float *in = x + row * width;
-    float absmax = 0.0f;
-    for (int64_t i = 0; i < width; ++i)
-      absmax = std::fmax(absmax, std::fabs(in[i]));
-    float scale = absmax > 0.0f ? absmax / qmax : 1.0f;
+    float scale = rowScale(in, width, qmax);
     float inverse = 1.0f / scale;
     float *out = codes + row * width;
     for (int64_t i = 0; i < width; ++i)

@@ -9,9 +9,18 @@
 #ifndef QCC_NUMERICS_ACTIVATIONS_H
 #define QCC_NUMERICS_ACTIVATIONS_H
 
+#include <cmath>
 #include <cstdint>
 
 namespace qcc::numerics {
+
+/// The per-row scale of quantizeRows: max|x| / qmax, 1 for a zero row.
+inline float rowScale(const float *x, int64_t width, float qmax) {
+  float absmax = 0.0f;
+  for (int64_t i = 0; i < width; ++i)
+    absmax = std::fmax(absmax, std::fabs(x[i]));
+  return absmax > 0.0f ? absmax / qmax : 1.0f;
+}
 
 /// Quantizes `rows` rows of `width` values: scale = max|x| / qmax per row (1
 /// for a zero row), codes rne(x · (1 / scale)) clamped to ±qmax, or e4m3

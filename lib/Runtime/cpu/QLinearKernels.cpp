@@ -7,6 +7,7 @@
 
 #include "lib/Runtime/cpu/QLinearKernels.h"
 #include "lib/Runtime/cpu/QLinearKernelsInternal.h"
+#include "qcc/Numerics/Activations.h"
 #include "qcc/Numerics/Formats.h"
 #include <algorithm>
 #include <cmath>
@@ -40,10 +41,7 @@ void quantizeActivations(const float *x, int64_t rows, int64_t k, float qmax,
         smoothed[col] = in[col] * (1.0f / maxima[col / smoothGroup]);
       in = smoothed.data();
     }
-    float absmax = 0.0f;
-    for (int64_t col = 0; col < k; ++col)
-      absmax = std::fmax(absmax, std::fabs(in[col]));
-    float scale = absmax > 0.0f ? absmax / qmax : 1.0f;
+    float scale = numerics::rowScale(in, k, qmax);
     float inverse = 1.0f / scale;
     int8_t *out = codes + row * padded;
     for (int64_t col = 0; col < k; ++col)
