@@ -1,8 +1,8 @@
 # The two commands of the README. Both set up a fresh machine first.
 #   make demo   set up, build, import the bundled example model and show the result
 #   make test   set up, build, run every test (lit + GoogleTest through lit)
-#   make eval   the accuracy harness on SmolLM2-135M (docs/accuracy.md);
-#               make eval-smoke runs it on two windows and two schemes
+#   make eval   the accuracy harness on SmolLM2-135M and MiniLM
+#               (docs/accuracy.md); make eval-smoke runs it small
 
 BUILD ?= build
 JOBS ?= 2
@@ -36,10 +36,13 @@ eval-setup: build
 eval: eval-setup
 	$(PYTHON) bench/eval/run.py --json docs/accuracy-smollm2.json \
 	  --plot docs/accuracy-smollm2.png
+	$(PYTHON) bench/eval/minilm_embeddings.py --json docs/accuracy-minilm.json
 
 eval-smoke: eval-setup
 	$(PYTHON) bench/eval/run.py --windows 2 --schemes w4a16 w8a8 \
 	  --work $(BUILD)/eval-smoke
+	$(PYTHON) bench/eval/minilm_embeddings.py --sentences 16 \
+	  --schemes w4a16 w8a8 --work $(BUILD)/eval-smoke/minilm
 
 docs: configure
 	cmake --build $(BUILD) --target qcc-doc
