@@ -4,6 +4,7 @@
 #define QCC_PASSES_PASSES_H
 
 #include "dialects/qcc/QccDialect.h"
+#include "mlir/Dialect/EmitC/IR/EmitC.h"
 #include "mlir/Pass/Pass.h"
 
 namespace qcc {

@@ -344,4 +344,29 @@ def LoRCPass : Pass<"qcc-lorc", "::mlir::ModuleOp"> {
   ];
 }
 
+def LowerX86Pass : Pass<"qcc-lower-x86", "::mlir::ModuleOp"> {
+  let summary = "Lower quantized qcc IR to calls into the x86 runtime (EmitC)";
+  let description = [{
+    Turns `func.func @main` into `emitc.func @qcc_forward`, in which every
+    qcc op is a call into the CPU runtime (lib/Runtime/cpu/Ops.h) on
+    `qcc::rt::Tensor` values, each tensor released after its last use.
+    Constants become views into one weight blob, which the pass packs and
+    attaches to the module as `qcc.weights` (a dense resource of bytes,
+    64-byte aligned per weight): `qcc.qlinear` weights in the layout of
+    their kernel (int8 codes in rows padded to 32, int4 codes two a byte in
+    packInt4's order), other constants in f32, i64 or byte form. The
+    module also gets the model description that the C ABI reports
+    (inputs, outputs, metadata) as C++ text.
+
+    A qlinear the x86 kernels cannot run yet (fp8/fp4 weights or
+    activations, zero points, LoRC factors) is refused with a diagnostic at
+    its ONNX node naming what is missing; so is an op without a kernel.
+  }];
+  let dependentDialects = ["::mlir::emitc::EmitCDialect"];
+  let options = [
+    Option<"scheme", "scheme", "std::string", "\"\"",
+           "The scheme reported as metadata">,
+  ];
+}
+
 #endif // QCC_PASSES_TD

@@ -7,6 +7,8 @@
 #include "passes/PassUtils.h"
 #include "passes/Passes.h"
 #include "qcc/Import/ONNX.h"
+#include "qcc/Target/X86.h"
+#include "llvm/Support/FileUtilities.h"
 #include <fmt/format.h>
 
 using namespace mlir;
@@ -36,17 +38,27 @@ static void checkKeepFloat(ModuleOp module, StringRef pattern, Location loc) {
                         "is quantized";
 }
 
+static void announce(llvm::raw_ostream *progress, const llvm::Twine &stage) {
+  if (progress)
+    *progress << "qcc: " << stage << "\n";
+}
+
 OwningOpRef<ModuleOp> qcc::compile(const CompileOptions &options,
-                                   MLIRContext &context) {
+                                   MLIRContext &context,
+                                   llvm::raw_ostream *progress) {
   Location loc = FileLineColLoc::get(&context, options.inputPath, 0, 0);
-  if (options.emit != EmitStage::Mlir && options.emit != EmitStage::MlirQuant) {
-    // Pinned by test/qcc/emit-stages.test: each stage replaces its refusal.
+  bool lowers = options.emit == EmitStage::MlirLowered ||
+                options.emit == EmitStage::Cpp ||
+                options.emit == EmitStage::Lib;
+  if (lowers && options.target != Target::X86) {
+    // Pinned by test/qcc/emit-stages.test.
     emitError(loc) << fmt::format(
-        "--emit={} is not implemented yet; this qcc imports and quantizes "
-        "models (--emit=mlir, --emit=mlir-quant), code generation comes next",
-        stringify(options.emit).str());
+        "--target={} code generation is not implemented yet; --target=x86 "
+        "builds a model.so",
+        stringify(options.target).str());
     return nullptr;
   }
+  announce(progress, "importing " + options.inputPath);
   OwningOpRef<ModuleOp> module = loadModel(options.inputPath, context);
   if (!module)
     return nullptr;
@@ -62,9 +74,40 @@ OwningOpRef<ModuleOp> qcc::compile(const CompileOptions &options,
     if (failed(buildQuantizationPipeline(pm, options, loc)))
       return nullptr;
   }
+  announce(progress,
+           "quantizing (--scheme=" + stringify(options.scheme).str() + ")");
   if (failed(pm.run(*module)))
     return nullptr;
+  if (!lowers)
+    return module;
+  announce(progress, "lowering to the x86 runtime");
+  PassManager lowering(&context);
+  qcc::LowerX86PassOptions lowerOptions;
+  lowerOptions.scheme = stringify(options.scheme).str();
+  lowering.addPass(qcc::createLowerX86Pass(lowerOptions));
+  if (failed(lowering.run(*module)))
+    return nullptr;
   return module;
+}
+
+LogicalResult qcc::writeOutput(ModuleOp module, const CompileOptions &options,
+                               llvm::raw_ostream *progress) {
+  if (options.emit == EmitStage::Lib) {
+    announce(progress, "building " + options.outputPath);
+    return buildX86SharedObject(module, options.outputPath);
+  }
+  bool emitted = true;
+  auto print = [&](llvm::raw_ostream &os) {
+    if (options.emit == EmitStage::Cpp)
+      emitted = succeeded(emitX86Cpp(module, os));
+    else
+      module->print(os, OpPrintingFlags());
+    return llvm::Error::success();
+  };
+  if (llvm::Error error = llvm::writeToOutput(options.outputPath, print))
+    return module.emitError("cannot write '")
+           << options.outputPath << "': " << llvm::toString(std::move(error));
+  return success(emitted);
 }
 
 OwningOpRef<ModuleOp> qcc::loadModel(StringRef path, MLIRContext &context) {

@@ -248,7 +248,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{3, 37, 576, "int4", 64, false, "int4", 64},
                       Case{64, 19, 200, "int4", 128, false, "int4", 128},
                       Case{17, 37, 200, "int4", 50, false, "int8", 0},
-                      Case{1, 19, 576, "int4", 64, true, "int8", 64}),
+                      Case{1, 19, 576, "int4", 64, true, "int8", 64},
+                      Case{57, 37, 384, "int4", 128, true, "int8", 128}),
     caseName);
 
 class WeightOnlyKernels : public QLinearKernels {};

@@ -1,11 +1,12 @@
 //===- qcc-run.cpp - run a model on the reference interpreter -------------===//
 //
-//   qcc-run model.onnx --inputs=x.npz -o out.npz [--compare=ref.npz]
+//   qcc-run model.onnx|model.mlir|model.so --inputs=x.npz -o out.npz
+//           [--compare=ref.npz]
 //
-// Runs an .onnx or .mlir model with the interpreter on inputs from an .npz or
-// a directory of .npy files, writes the outputs as .npz, and with --compare
-// prints each output's errors against a reference and fails beyond the
-// tolerance.
+// Runs an .onnx or .mlir model with the interpreter, or a model.so built by
+// qcc through its C ABI, on inputs from an .npz or a directory of .npy
+// files; writes the outputs as .npz, and with --compare prints each
+// output's errors against a reference and fails beyond the tolerance.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,6 +14,7 @@
 #include "qcc/Data/TensorFiles.h"
 #include "qcc/Interpreter/Interpreter.h"
 #include "qcc/Pipeline/Pipeline.h"
+#include "qcc/Runtime/SharedModel.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
@@ -24,7 +26,7 @@ using namespace qcc;
 
 static cl::OptionCategory category("qcc-run options");
 static cl::opt<std::string> modelPath(cl::Positional, cl::Required,
-                                      cl::desc("<model.onnx|model.mlir>"),
+                                      cl::desc("<model.onnx|.mlir|.so>"),
                                       cl::cat(category));
 static cl::opt<std::string>
     inputsPath("inputs", cl::Required,
@@ -51,39 +53,72 @@ static cl::opt<bool>
     profile("profile", cl::desc("Print the time spent per op kind (last run)"),
             cl::cat(category));
 
-int main(int argc, char **argv) {
-  llvm::InitLLVM init(argc, argv);
-  cl::HideUnrelatedOptions(category);
-  cl::ParseCommandLineOptions(argc, argv, "qcc-run: run a model\n");
-  auto refuse = [](const llvm::Twine &message) {
-    llvm::errs() << "qcc-run: error: " << message << "\n";
-    return 1;
-  };
+static int refuse(const llvm::Twine &message) {
+  llvm::errs() << "qcc-run: error: " << message << "\n";
+  return 1;
+}
 
+/// Calls `run` `repeat` times, recording each run's seconds.
+template <typename Run>
+static bool timed(std::vector<double> &seconds, Run run) {
+  for (unsigned i = 0; i < std::max(1u, unsigned(repeat)); ++i) {
+    auto start = std::chrono::steady_clock::now();
+    if (!run())
+      return false;
+    seconds.push_back(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count());
+  }
+  return true;
+}
+
+/// Runs a model.so through its C ABI.
+static std::optional<std::vector<NamedTensor>>
+runShared(llvm::ArrayRef<NamedTensor> tensors, std::vector<double> &seconds) {
+  auto model = SharedModel::load(modelPath);
+  if (!model) {
+    refuse(llvm::toString(model.takeError()));
+    return std::nullopt;
+  }
+  std::vector<NamedTensor> outputs;
+  bool ran = timed(seconds, [&] {
+    auto results = (*model)->run(tensors);
+    if (!results) {
+      refuse(modelPath + ": " + llvm::toString(results.takeError()));
+      return false;
+    }
+    outputs = std::move(*results);
+    return true;
+  });
+  return ran ? std::optional(std::move(outputs)) : std::nullopt;
+}
+
+/// Runs an .onnx or .mlir model on the interpreter.
+static std::optional<std::vector<NamedTensor>>
+runInterpreted(llvm::ArrayRef<NamedTensor> tensors,
+               std::vector<double> &seconds) {
   mlir::DialectRegistry registry;
   registerPipelineDialects(registry);
   mlir::MLIRContext context(registry);
   installDiagnosticPrinter(context, llvm::errs());
   mlir::OwningOpRef<mlir::ModuleOp> module = loadModel(modelPath, context);
   if (!module)
-    return 1;
+    return std::nullopt;
   auto func = module->lookupSymbol<mlir::func::FuncOp>("main");
-  if (!func)
-    return refuse("'" + modelPath + "' has no function @main");
-
-  auto tensors = readTensors(inputsPath);
-  if (!tensors)
-    return refuse(llvm::toString(tensors.takeError()));
-  auto inputs = bindInputs(func, *tensors);
-  if (!inputs)
-    return refuse(inputsPath + ": " + llvm::toString(inputs.takeError()));
+  if (!func) {
+    refuse("'" + modelPath + "' has no function @main");
+    return std::nullopt;
+  }
+  auto inputs = bindInputs(func, tensors);
+  if (!inputs) {
+    refuse(inputsPath + ": " + llvm::toString(inputs.takeError()));
+    return std::nullopt;
+  }
   mlir::FailureOr<llvm::SmallVector<HostTensor>> results = mlir::failure();
-  std::vector<double> seconds;
   llvm::StringMap<double> opSeconds;
-  for (unsigned i = 0; i < std::max(1u, unsigned(repeat)); ++i) {
-    auto start = std::chrono::steady_clock::now();
+  bool ran = timed(seconds, [&] {
     // The time between two observed ops is the later op's kernel time.
-    auto last = start;
+    auto last = std::chrono::steady_clock::now();
     opSeconds.clear();
     auto observe = [&](mlir::Operation *op, llvm::ArrayRef<HostTensor>,
                        llvm::ArrayRef<HostTensor>) {
@@ -94,12 +129,10 @@ int main(int argc, char **argv) {
     };
     results =
         profile ? interpret(func, *inputs, observe) : interpret(func, *inputs);
-    if (mlir::failed(results))
-      return 1;
-    seconds.push_back(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-            .count());
-  }
+    return mlir::succeeded(results);
+  });
+  if (!ran)
+    return std::nullopt;
   if (profile) {
     std::vector<std::pair<double, std::string>> rows;
     for (const auto &entry : opSeconds)
@@ -108,23 +141,38 @@ int main(int argc, char **argv) {
     for (const auto &[time, name] : rows)
       llvm::outs() << llvm::format("%10.3f ms  ", time * 1e3) << name << "\n";
   }
-  if (repeat > 1) {
-    llvm::sort(seconds);
-    llvm::outs() << "interpret: median "
-                 << llvm::format("%.3f", seconds[seconds.size() / 2] * 1e3)
-                 << " ms over " << seconds.size() << " runs\n";
-  }
-
   std::vector<NamedTensor> outputs;
   for (auto [name, tensor] : llvm::zip(outputNames(func), *results))
     outputs.push_back({name, tensor});
+  return outputs;
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(argc, argv, "qcc-run: run a model\n");
+  auto tensors = readTensors(inputsPath);
+  if (!tensors)
+    return refuse(llvm::toString(tensors.takeError()));
+  std::vector<double> seconds;
+  bool shared = llvm::StringRef(modelPath).ends_with(".so");
+  std::optional<std::vector<NamedTensor>> outputs =
+      shared ? runShared(*tensors, seconds) : runInterpreted(*tensors, seconds);
+  if (!outputs)
+    return 1;
+  if (repeat > 1) {
+    llvm::sort(seconds);
+    llvm::outs() << (shared ? "run" : "interpret") << ": median "
+                 << llvm::format("%.3f", seconds[seconds.size() / 2] * 1e3)
+                 << " ms over " << seconds.size() << " runs\n";
+  }
   if (!outputPath.empty())
-    if (llvm::Error error = writeNpz(outputPath, outputs))
+    if (llvm::Error error = writeNpz(outputPath, *outputs))
       return refuse(llvm::toString(std::move(error)));
   if (comparePath.empty())
     return 0;
   auto references = readTensors(comparePath);
   if (!references)
     return refuse(llvm::toString(references.takeError()));
-  return compareOutputs(outputs, *references, tolerance, llvm::outs()) ? 0 : 1;
+  return compareOutputs(*outputs, *references, tolerance, llvm::outs()) ? 0 : 1;
 }

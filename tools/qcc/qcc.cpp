@@ -127,18 +127,12 @@ int main(int argc, char **argv) {
   qcc::registerPipelineDialects(registry);
   mlir::MLIRContext context(registry);
   qcc::installDiagnosticPrinter(context, llvm::errs());
-  mlir::OwningOpRef<mlir::ModuleOp> module = qcc::compile(*options, context);
-  if (!module)
+  // A progress line per stage when someone watches.
+  llvm::raw_ostream *progress =
+      llvm::errs().is_displayed() ? &llvm::errs() : nullptr;
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      qcc::compile(*options, context, progress);
+  if (!module || failed(qcc::writeOutput(*module, *options, progress)))
     return 1;
-
-  auto print = [&](llvm::raw_ostream &os) {
-    module->print(os, mlir::OpPrintingFlags());
-    return llvm::Error::success();
-  };
-  if (llvm::Error error = llvm::writeToOutput(options->outputPath, print)) {
-    llvm::errs() << "qcc: error: cannot write '" << options->outputPath
-                 << "': " << llvm::toString(std::move(error)) << "\n";
-    return 1;
-  }
   return 0;
 }

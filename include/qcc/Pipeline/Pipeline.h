@@ -23,11 +23,19 @@ mlir::LogicalResult buildQuantizationPipeline(mlir::OpPassManager &pm,
 
 void registerPipelineDialects(mlir::DialectRegistry &registry);
 
-/// Imports `options.inputPath` and runs the pipeline up to `options.emit`.
-/// Stages that do not exist yet are refused with a diagnostic. Returns null
-/// after any error (reported through the context).
-mlir::OwningOpRef<mlir::ModuleOp> compile(const CompileOptions &options,
-                                          mlir::MLIRContext &context);
+/// Imports `options.inputPath` and runs the pipeline up to `options.emit`
+/// (for cpp and lib, up to the lowered IR). Stages that do not exist yet
+/// are refused with a diagnostic. Returns null after any error (reported
+/// through the context). With `progress`, prints a line per stage.
+mlir::OwningOpRef<mlir::ModuleOp>
+compile(const CompileOptions &options, mlir::MLIRContext &context,
+        llvm::raw_ostream *progress = nullptr);
+
+/// Writes what `options.emit` names to `options.outputPath`: IR text, C++
+/// source or the shared object. Nothing is left at the path on failure.
+mlir::LogicalResult writeOutput(mlir::ModuleOp module,
+                                const CompileOptions &options,
+                                llvm::raw_ostream *progress = nullptr);
 
 /// Loads a model for running: an `.onnx` file is imported and recognised, an
 /// `.mlir` file parsed. Returns null after a diagnosed error.

@@ -1,0 +1,104 @@
+//===- FloatGemm.cpp - f32 products of generated models -------------------===//
+//
+// Dot products of rows (x · wᵀ) with AVX2 where the CPU has it: four
+// output columns share each load of x, eight lanes accumulate per column.
+// The plain product (a · b) runs as row updates the compiler vectorizes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "FloatGemm.h"
+#include "QLinearKernels.h"
+#include <algorithm>
+#include <immintrin.h>
+
+using namespace qcc::rt;
+
+namespace {
+
+/// Columns of w kept hot in cache while every row of x passes over them.
+constexpr int64_t kColumnBlock = 32;
+
+__attribute__((target("avx2,fma"))) float horizontalSum(__m256 v) {
+  __m128 sum =
+      _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  sum = _mm_add_ps(sum, _mm_movehl_ps(sum, sum));
+  sum = _mm_add_ss(sum, _mm_shuffle_ps(sum, sum, 1));
+  return _mm_cvtss_f32(sum);
+}
+
+__attribute__((target("avx2,fma"))) void
+multiplyTransposedAvx2(const float *x, int64_t m, int64_t ldx, const float *w,
+                       int64_t n, int64_t ldw, int64_t k, float *y,
+                       int64_t ldy) {
+  int64_t vectorEnd = k / 8 * 8;
+  for (int64_t block = 0; block < n; block += kColumnBlock) {
+    int64_t blockEnd = std::min(n, block + kColumnBlock);
+    for (int64_t i = 0; i < m; ++i) {
+      const float *row = x + i * ldx;
+      int64_t j = block;
+      for (; j + 4 <= blockEnd; j += 4) {
+        const float *w0 = w + j * ldw, *w1 = w0 + ldw, *w2 = w1 + ldw,
+                    *w3 = w2 + ldw;
+        __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+        for (int64_t p = 0; p < vectorEnd; p += 8) {
+          __m256 v = _mm256_loadu_ps(row + p);
+          s0 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w0 + p), s0);
+          s1 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w1 + p), s1);
+          s2 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w2 + p), s2);
+          s3 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w3 + p), s3);
+        }
+        float t[4] = {horizontalSum(s0), horizontalSum(s1), horizontalSum(s2),
+                      horizontalSum(s3)};
+        for (int64_t p = vectorEnd; p < k; ++p) {
+          t[0] += row[p] * w0[p];
+          t[1] += row[p] * w1[p];
+          t[2] += row[p] * w2[p];
+          t[3] += row[p] * w3[p];
+        }
+        std::copy(t, t + 4, y + i * ldy + j);
+      }
+      for (; j < blockEnd; ++j) {
+        const float *wj = w + j * ldw;
+        __m256 s = _mm256_setzero_ps();
+        for (int64_t p = 0; p < vectorEnd; p += 8)
+          s = _mm256_fmadd_ps(_mm256_loadu_ps(row + p), _mm256_loadu_ps(wj + p),
+                              s);
+        float t = horizontalSum(s);
+        for (int64_t p = vectorEnd; p < k; ++p)
+          t += row[p] * wj[p];
+        y[i * ldy + j] = t;
+      }
+    }
+  }
+}
+
+} // namespace
+
+void qcc::rt::multiplyTransposed(const float *x, int64_t m, int64_t ldx,
+                                 const float *w, int64_t n, int64_t ldw,
+                                 int64_t k, float *y, int64_t ldy) {
+  if (hasAvx2())
+    return multiplyTransposedAvx2(x, m, ldx, w, n, ldw, k, y, ldy);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      float sum = 0.0f;
+      for (int64_t p = 0; p < k; ++p)
+        sum += x[i * ldx + p] * w[j * ldw + p];
+      y[i * ldy + j] = sum;
+    }
+}
+
+void qcc::rt::multiply(const float *a, int64_t m, int64_t lda, const float *b,
+                       int64_t n, int64_t ldb, int64_t k, float *c,
+                       int64_t ldc) {
+  for (int64_t i = 0; i < m; ++i) {
+    float *out = c + i * ldc;
+    std::fill(out, out + n, 0.0f);
+    for (int64_t p = 0; p < k; ++p) {
+      float scale = a[i * lda + p];
+      const float *row = b + p * ldb;
+      for (int64_t j = 0; j < n; ++j)
+        out[j] += scale * row[j];
+    }
+  }
+}

@@ -1,0 +1,238 @@
+//===- Model.cpp - the C ABI of a generated model (qcc/runtime.h) ---------===//
+//
+// Validates what callers pass against the generated ModelDescription, runs
+// the forward function, and copies outputs into the caller's buffers. No
+// C++ exception leaves this file.
+//
+//===----------------------------------------------------------------------===//
+
+#include "QLinearKernels.h"
+#include "Session.h"
+#include <cstring>
+#include <map>
+#include <new>
+
+using namespace qcc::rt;
+
+struct qcc_model {
+  const ModelDescription *description;
+  std::string error;
+  /// The outputs of the last run that got that far.
+  std::vector<Tensor> results;
+};
+
+static thread_local std::string createError;
+
+static qcc_status failWith(qcc_model *model, qcc_status status,
+                           std::string message) {
+  model->error = std::move(message);
+  return status;
+}
+
+extern "C" uint32_t qcc_abi_version(void) { return QCC_ABI_VERSION; }
+
+extern "C" qcc_status qcc_model_create(uint32_t abiVersion, qcc_model **model) {
+  if (!model) {
+    createError = "qcc_model_create: the model pointer is NULL";
+    return QCC_ERROR_INVALID_ARGUMENT;
+  }
+  *model = nullptr;
+  if (abiVersion != QCC_ABI_VERSION) {
+    createError = "this model implements qcc ABI version " +
+                  std::to_string(QCC_ABI_VERSION) + "; the caller expects " +
+                  std::to_string(abiVersion);
+    return QCC_ERROR_ABI_VERSION;
+  }
+  const ModelDescription &description = qccGeneratedModel();
+  if (description.needsAvx2 && !hasAvx2()) {
+    createError = "this model was compiled for x86-64 with AVX2 and FMA; "
+                  "this CPU lacks them";
+    return QCC_ERROR_UNSUPPORTED_CPU;
+  }
+  *model = new (std::nothrow) qcc_model{&description, {}, {}};
+  if (!*model) {
+    createError = "out of memory";
+    return QCC_ERROR_OUT_OF_MEMORY;
+  }
+  return QCC_OK;
+}
+
+extern "C" void qcc_model_destroy(qcc_model *model) { delete model; }
+
+extern "C" size_t qcc_model_num_inputs(const qcc_model *model) {
+  return model ? model->description->numInputs : 0;
+}
+
+extern "C" size_t qcc_model_num_outputs(const qcc_model *model) {
+  return model ? model->description->numOutputs : 0;
+}
+
+static qcc_status describe(const qcc_tensor_info *table, size_t count,
+                           size_t index, qcc_tensor_info *info) {
+  if (index >= count || !info)
+    return QCC_ERROR_INVALID_ARGUMENT;
+  *info = table[index];
+  return QCC_OK;
+}
+
+extern "C" qcc_status qcc_model_input_info(const qcc_model *model, size_t index,
+                                           qcc_tensor_info *info) {
+  if (!model)
+    return QCC_ERROR_INVALID_ARGUMENT;
+  return describe(model->description->inputs, model->description->numInputs,
+                  index, info);
+}
+
+extern "C" qcc_status qcc_model_output_info(const qcc_model *model,
+                                            size_t index,
+                                            qcc_tensor_info *info) {
+  if (!model)
+    return QCC_ERROR_INVALID_ARGUMENT;
+  return describe(model->description->outputs, model->description->numOutputs,
+                  index, info);
+}
+
+extern "C" const char *qcc_model_metadata(const qcc_model *model,
+                                          const char *key) {
+  if (!model || !key)
+    return nullptr;
+  const ModelDescription &d = *model->description;
+  for (auto [name, value] :
+       {std::pair{"scheme", d.scheme}, std::pair{"target", d.target},
+        std::pair{"qcc_version", d.qccVersion}, std::pair{"layers", d.layers}})
+    if (std::strcmp(key, name) == 0)
+      return value;
+  return nullptr;
+}
+
+extern "C" const char *qcc_model_error(const qcc_model *model) {
+  return model ? model->error.c_str() : createError.c_str();
+}
+
+/// Checks one caller tensor against its declaration, binding symbolic
+/// dimensions by name; the message names the tensor and what is wrong.
+static std::string checkTensor(const char *role, const qcc_tensor_info &info,
+                               const qcc_tensor &tensor, bool checkDims,
+                               std::map<std::string, int64_t> &symbols) {
+  std::string what = std::string(role) + " '" + info.name + "'";
+  if (tensor.dtype != info.dtype)
+    return what + " has dtype " + dtypeName(static_cast<DType>(tensor.dtype)) +
+           "; the model takes " + dtypeName(static_cast<DType>(info.dtype));
+  if (tensor.rank != info.rank)
+    return what + " has rank " + std::to_string(tensor.rank) +
+           "; the model takes rank " + std::to_string(info.rank);
+  if (!checkDims)
+    return {};
+  if (!tensor.dims && info.rank)
+    return what + " has no dims";
+  if (!tensor.data && info.rank)
+    return what + " has no data";
+  for (int32_t i = 0; i < info.rank; ++i) {
+    int64_t dim = tensor.dims[i];
+    if (dim < 0)
+      return what + " has a negative dimension " + std::to_string(i);
+    if (info.dims[i] >= 0 && dim != info.dims[i])
+      return what + " has dimension " + std::to_string(i) + " = " +
+             std::to_string(dim) + "; the model takes " +
+             std::to_string(info.dims[i]);
+    if (info.dims[i] < 0) {
+      auto [it, inserted] = symbols.emplace(info.dim_names[i], dim);
+      if (!inserted && it->second != dim)
+        return what + " has dimension " + std::to_string(i) + " ('" +
+               info.dim_names[i] + "') = " + std::to_string(dim) +
+               "; another input set it to " + std::to_string(it->second);
+    }
+  }
+  return {};
+}
+
+static qcc_status run(qcc_model *model, const qcc_tensor *inputs,
+                      size_t numInputs, qcc_tensor *outputs,
+                      size_t numOutputs) {
+  const ModelDescription &d = *model->description;
+  if (numInputs != d.numInputs || (numInputs && !inputs))
+    return failWith(model, QCC_ERROR_INVALID_ARGUMENT,
+                    "the model takes " + std::to_string(d.numInputs) +
+                        " inputs; " + std::to_string(numInputs) +
+                        " were given");
+  bool keepOnly = numOutputs == 0 && !outputs;
+  if (!keepOnly && (numOutputs != d.numOutputs || !outputs))
+    return failWith(model, QCC_ERROR_INVALID_ARGUMENT,
+                    "the model has " + std::to_string(d.numOutputs) +
+                        " outputs; " + std::to_string(numOutputs) +
+                        " buffers were given");
+  std::map<std::string, int64_t> symbols;
+  std::vector<Tensor> tensors;
+  for (size_t i = 0; i < numInputs; ++i) {
+    std::string problem =
+        checkTensor("input", d.inputs[i], inputs[i], true, symbols);
+    if (!problem.empty())
+      return failWith(model, QCC_ERROR_INVALID_ARGUMENT, problem);
+    Shape shape(inputs[i].dims, inputs[i].dims + inputs[i].rank);
+    tensors.push_back(Tensor::borrow(static_cast<DType>(inputs[i].dtype),
+                                     std::move(shape), inputs[i].data));
+  }
+  for (size_t i = 0; i < numOutputs; ++i) {
+    std::string problem =
+        checkTensor("output", d.outputs[i], outputs[i], false, symbols);
+    if (!problem.empty())
+      return failWith(model, QCC_ERROR_INVALID_ARGUMENT, problem);
+  }
+  model->results.clear();
+  Session session(d, std::move(tensors));
+  d.forward(&session);
+  if (session.failed())
+    return failWith(model, QCC_ERROR_RUNTIME, session.message());
+  model->results = session.results();
+  // Check every buffer before writing any.
+  for (size_t i = 0; i < numOutputs; ++i) {
+    const Tensor &result = model->results[i];
+    if (result.sizeInBytes() > outputs[i].capacity)
+      return failWith(model, QCC_ERROR_BUFFER_TOO_SMALL,
+                      "output '" + std::string(d.outputs[i].name) + "' needs " +
+                          std::to_string(result.sizeInBytes()) + " bytes " +
+                          formatShape(result.shape()) +
+                          "; its "
+                          "buffer holds " +
+                          std::to_string(outputs[i].capacity));
+    if ((result.sizeInBytes() && !outputs[i].data) ||
+        (result.rank() && !outputs[i].dims))
+      return failWith(model, QCC_ERROR_INVALID_ARGUMENT,
+                      "output '" + std::string(d.outputs[i].name) +
+                          "' has no data or dims buffer");
+  }
+  for (size_t i = 0; i < numOutputs; ++i) {
+    const Tensor &result = model->results[i];
+    std::memcpy(outputs[i].data, result.data<uint8_t>(), result.sizeInBytes());
+    std::copy(result.shape().begin(), result.shape().end(), outputs[i].dims);
+  }
+  model->error.clear();
+  return QCC_OK;
+}
+
+extern "C" qcc_status qcc_model_result(const qcc_model *model, size_t index,
+                                       qcc_tensor *view) {
+  if (!model || !view || index >= model->results.size())
+    return QCC_ERROR_INVALID_ARGUMENT;
+  const Tensor &result = model->results[index];
+  view->data = const_cast<uint8_t *>(result.data<uint8_t>());
+  view->dtype = static_cast<qcc_dtype>(result.dtype());
+  view->rank = static_cast<int32_t>(result.rank());
+  view->dims = const_cast<int64_t *>(result.shape().data());
+  view->capacity = result.sizeInBytes();
+  return QCC_OK;
+}
+
+extern "C" qcc_status qcc_model_run(qcc_model *model, const qcc_tensor *inputs,
+                                    size_t numInputs, qcc_tensor *outputs,
+                                    size_t numOutputs) {
+  if (!model)
+    return QCC_ERROR_INVALID_ARGUMENT;
+  try {
+    return run(model, inputs, numInputs, outputs, numOutputs);
+  } catch (const std::bad_alloc &) {
+    return failWith(model, QCC_ERROR_OUT_OF_MEMORY, "out of memory");
+  } catch (const std::exception &error) {
+    return failWith(model, QCC_ERROR_RUNTIME, error.what());
+  }
+}

@@ -1,0 +1,314 @@
+//===- NNOps.cpp - transformer kernels of generated models ----------------===//
+//
+// Norm and softmax reductions accumulate in double, as the interpreter's
+// do, so that float rounding differences stay at the level of the products.
+//
+//===----------------------------------------------------------------------===//
+
+#include "FloatGemm.h"
+#include "Ops.h"
+#include <cmath>
+
+using namespace qcc::rt;
+
+namespace {
+
+int64_t normalizeAxis(int64_t axis, int64_t rank) {
+  return axis < 0 ? axis + rank : axis;
+}
+
+int64_t product(const Shape &shape, size_t begin, size_t end) {
+  int64_t count = 1;
+  for (size_t i = begin; i < end; ++i)
+    count *= shape[i];
+  return count;
+}
+
+/// Rows of `size`: (x - mean) / sqrt(var + eps) when `center`, else
+/// x / sqrt(mean(x²) + eps); then · scale (+ bias).
+Tensor normalize(const Tensor &x, int64_t size, float epsilon, bool center,
+                 const float *scale, const float *bias) {
+  Tensor result = Tensor::allocate(DType::F32, x.shape());
+  int64_t rows = size ? x.numElements() / size : 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float *in = x.data<float>() + r * size;
+    float *out = result.mutableData<float>() + r * size;
+    double mean = 0.0, squares = 0.0;
+    if (center) {
+      for (int64_t i = 0; i < size; ++i)
+        mean += in[i];
+      mean /= size;
+    }
+    for (int64_t i = 0; i < size; ++i)
+      squares += (in[i] - mean) * (in[i] - mean);
+    double inverse = 1.0 / std::sqrt(squares / size + epsilon);
+    for (int64_t i = 0; i < size; ++i) {
+      double y = (in[i] - mean) * inverse * scale[i];
+      out[i] = static_cast<float>(bias ? y + bias[i] : y);
+    }
+  }
+  return result;
+}
+
+/// Softmax of `count` values spaced `stride` apart, in place.
+void softmaxInPlace(float *data, int64_t count, int64_t stride) {
+  float maximum = -INFINITY;
+  for (int64_t i = 0; i < count; ++i)
+    maximum = std::fmax(maximum, data[i * stride]);
+  double sum = 0.0;
+  for (int64_t i = 0; i < count; ++i) {
+    float e = std::exp(data[i * stride] - maximum);
+    data[i * stride] = e;
+    sum += e;
+  }
+  for (int64_t i = 0; i < count; ++i)
+    data[i * stride] = static_cast<float>(data[i * stride] / sum);
+}
+
+} // namespace
+
+Tensor qcc::rt::linear(Session *s, Node node, const Tensor &x,
+                       const Tensor &weight, const Tensor &bias) {
+  if (s->failed())
+    return {};
+  int64_t n = weight.dim(0), k = weight.dim(1);
+  if (x.rank() == 0 || x.shape().back() != k) {
+    s->fail(node, "input " + formatShape(x.shape()) +
+                      " does not fit the weight " +
+                      formatShape(weight.shape()));
+    return {};
+  }
+  Shape shape = x.shape();
+  shape.back() = n;
+  Tensor result = Tensor::allocate(DType::F32, shape);
+  int64_t m = k ? x.numElements() / k : 0;
+  float *y = result.mutableData<float>();
+  multiplyTransposed(x.data<float>(), m, k, weight.data<float>(), n, k, k, y,
+                     n);
+  if (!bias.isNull())
+    for (int64_t i = 0; i < m * n; ++i)
+      y[i] += bias.data<float>()[i % n];
+  return result;
+}
+
+Tensor qcc::rt::matmul(Session *s, Node node, const Tensor &a,
+                       const Tensor &b) {
+  if (s->failed())
+    return {};
+  if (a.rank() < 2 || b.rank() < 2 || a.shape().back() != b.dim(b.rank() - 2)) {
+    s->fail(node, "cannot multiply " + formatShape(a.shape()) + " by " +
+                      formatShape(b.shape()));
+    return {};
+  }
+  int64_t m = a.dim(a.rank() - 2), k = a.shape().back(), n = b.shape().back();
+  Shape aBatch(a.shape().begin(), a.shape().end() - 2);
+  Shape bBatch(b.shape().begin(), b.shape().end() - 2);
+  Shape batch;
+  if (!broadcastShapes(aBatch, bBatch, batch)) {
+    s->fail(node, "batch dimensions do not broadcast");
+    return {};
+  }
+  Shape shape = batch;
+  shape.push_back(m);
+  shape.push_back(n);
+  Tensor result = Tensor::allocate(DType::F32, shape);
+  Shape strides[2] = {broadcastStrides(aBatch, batch),
+                      broadcastStrides(bBatch, batch)};
+  forEachIndex(batch, strides, 2, [&](int64_t i, const int64_t *offsets) {
+    multiply(a.data<float>() + offsets[0] * m * k, m, k,
+             b.data<float>() + offsets[1] * k * n, n, n, k,
+             result.mutableData<float>() + i * m * n, n);
+  });
+  return result;
+}
+
+Tensor qcc::rt::layerNorm(Session *s, Node, const Tensor &x,
+                          const Tensor &scale, const Tensor &bias, int64_t axis,
+                          float epsilon) {
+  if (s->failed())
+    return {};
+  int64_t size = product(x.shape(), normalizeAxis(axis, x.rank()), x.rank());
+  return normalize(x, size, epsilon, /*center=*/true, scale.data<float>(),
+                   bias.isNull() ? nullptr : bias.data<float>());
+}
+
+Tensor qcc::rt::rmsNorm(Session *s, Node, const Tensor &x, const Tensor &scale,
+                        float epsilon) {
+  if (s->failed())
+    return {};
+  return normalize(x, x.shape().back(), epsilon, /*center=*/false,
+                   scale.data<float>(), nullptr);
+}
+
+Tensor qcc::rt::softmax(Session *s, Node, const Tensor &x, int64_t axis) {
+  if (s->failed())
+    return {};
+  axis = normalizeAxis(axis, x.rank());
+  int64_t size = x.dim(axis), inner = product(x.shape(), axis + 1, x.rank());
+  int64_t outer = product(x.shape(), 0, axis);
+  Tensor result = Tensor::allocate(DType::F32, x.shape());
+  float *out = result.mutableData<float>();
+  std::copy(x.data<float>(), x.data<float>() + x.numElements(), out);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i)
+      softmaxInPlace(out + o * size * inner + i, size, inner);
+  return result;
+}
+
+Tensor qcc::rt::gelu(Session *s, Node, const Tensor &x, bool tanhForm) {
+  if (s->failed())
+    return {};
+  Tensor result = Tensor::allocate(DType::F32, x.shape());
+  const double root = std::sqrt(2.0 / M_PI);
+  for (int64_t i = 0; i < x.numElements(); ++i) {
+    double v = x.data<float>()[i];
+    double gate = tanhForm ? 1.0 + std::tanh(root * (v + 0.044715 * v * v * v))
+                           : 1.0 + std::erf(v * M_SQRT1_2);
+    result.mutableData<float>()[i] = static_cast<float>(0.5 * v * gate);
+  }
+  return result;
+}
+
+Tensor qcc::rt::silu(Session *s, Node, const Tensor &x) {
+  if (s->failed())
+    return {};
+  Tensor result = Tensor::allocate(DType::F32, x.shape());
+  for (int64_t i = 0; i < x.numElements(); ++i) {
+    float v = x.data<float>()[i];
+    result.mutableData<float>()[i] = v / (1.0f + std::exp(-v));
+  }
+  return result;
+}
+
+Tensor qcc::rt::rotary(Session *s, Node node, const Tensor &x,
+                       const Tensor &cos, const Tensor &sin) {
+  if (s->failed())
+    return {};
+  const Shape &shape = x.shape();
+  Shape check;
+  if (!broadcastShapes(shape, cos.shape(), check) || check != shape ||
+      !broadcastShapes(shape, sin.shape(), check) || check != shape) {
+    s->fail(node, "cos and sin do not broadcast to the input");
+    return {};
+  }
+  int64_t width = shape.back(), half = width / 2;
+  Tensor result = Tensor::allocate(DType::F32, shape);
+  const float *in = x.data<float>();
+  float *out = result.mutableData<float>();
+  Shape strides[2] = {broadcastStrides(cos.shape(), shape),
+                      broadcastStrides(sin.shape(), shape)};
+  forEachIndex(shape, strides, 2, [&](int64_t i, const int64_t *offsets) {
+    int64_t d = i % width;
+    float rotated = d < half ? -in[i + half] : in[i - half];
+    out[i] = in[i] * cos.data<float>()[offsets[0]] +
+             rotated * sin.data<float>()[offsets[1]];
+  });
+  return result;
+}
+
+Tensor qcc::rt::attention(Session *s, Node node, const Tensor &q,
+                          const Tensor &k, const Tensor &v, const Tensor &mask,
+                          float scale, float maskedValue) {
+  if (s->failed())
+    return {};
+  int64_t batch = q.dim(0), heads = q.dim(1), rows = q.dim(2), d = q.dim(3);
+  int64_t kvHeads = k.dim(1), t = k.dim(2), dv = v.dim(3);
+  if (k.dim(0) != batch || v.dim(0) != batch || kvHeads == 0 ||
+      heads % kvHeads || v.dim(2) != t || k.dim(3) != d ||
+      v.dim(1) != kvHeads) {
+    s->fail(node, "query " + formatShape(q.shape()) + ", key " +
+                      formatShape(k.shape()) + " and value " +
+                      formatShape(v.shape()) + " do not fit together");
+    return {};
+  }
+  Shape scoreShape = {batch, heads, rows, t};
+  Shape maskStrides;
+  if (!mask.isNull()) {
+    Shape check;
+    if (!broadcastShapes(scoreShape, mask.shape(), check) ||
+        check != scoreShape) {
+      s->fail(node, "mask " + formatShape(mask.shape()) +
+                        " does not broadcast to the scores " +
+                        formatShape(scoreShape));
+      return {};
+    }
+    maskStrides = broadcastStrides(mask.shape(), scoreShape);
+  }
+  int64_t group = heads / kvHeads;
+  Tensor result = Tensor::allocate(DType::F32, {batch, heads, rows, dv});
+  std::vector<float> scores(rows * t);
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t h = 0; h < heads; ++h) {
+      const float *qp = q.data<float>() + ((b * heads + h) * rows) * d;
+      int64_t kvh = h / group;
+      const float *kp = k.data<float>() + ((b * kvHeads + kvh) * t) * d;
+      const float *vp = v.data<float>() + ((b * kvHeads + kvh) * t) * dv;
+      multiplyTransposed(qp, rows, d, kp, t, d, d, scores.data(), t);
+      for (int64_t i = 0; i < rows; ++i) {
+        float *row = scores.data() + i * t;
+        for (int64_t j = 0; j < t; ++j)
+          row[j] *= scale;
+        if (!mask.isNull()) {
+          int64_t base =
+              b * maskStrides[0] + h * maskStrides[1] + i * maskStrides[2];
+          for (int64_t j = 0; j < t; ++j) {
+            int64_t at = base + j * maskStrides[3];
+            if (mask.dtype() == DType::Bool) {
+              if (!mask.data<uint8_t>()[at])
+                row[j] = maskedValue;
+            } else {
+              row[j] += mask.data<float>()[at];
+            }
+          }
+        }
+        softmaxInPlace(row, t, 1);
+      }
+      multiply(scores.data(), rows, t, vp, dv, dv, t,
+               result.mutableData<float>() + ((b * heads + h) * rows) * dv, dv);
+    }
+  return result;
+}
+
+Tensor qcc::rt::reduce(Session *s, Node node, Reduction kind, const Tensor &x,
+                       Shape axes, bool keepdims) {
+  if (s->failed())
+    return {};
+  if (x.dtype() == DType::Bool) {
+    s->fail(node, "reductions are not defined on booleans");
+    return {};
+  }
+  int64_t rank = x.rank();
+  std::vector<bool> reduced(rank, axes.empty());
+  for (int64_t axis : axes)
+    reduced[normalizeAxis(axis, rank)] = true;
+  Shape kept, shape;
+  int64_t count = 1;
+  for (int64_t d = 0; d < rank; ++d) {
+    kept.push_back(reduced[d] ? 1 : x.dim(d));
+    count *= reduced[d] ? x.dim(d) : 1;
+    if (!reduced[d] || keepdims)
+      shape.push_back(reduced[d] ? 1 : x.dim(d));
+  }
+  Shape strides = stridesOf(kept);
+  for (int64_t d = 0; d < rank; ++d)
+    if (reduced[d])
+      strides[d] = 0;
+  double init = kind == Reduction::Max ? -INFINITY : 0.0;
+  std::vector<double> acc(numElementsOf(kept), init);
+  bool isFloat = x.dtype() == DType::F32;
+  forEachIndex(x.shape(), &strides, 1, [&](int64_t i, const int64_t *at) {
+    double value = isFloat ? x.data<float>()[i] : double(x.data<int64_t>()[i]);
+    acc[at[0]] = kind == Reduction::Max ? std::fmax(acc[at[0]], value)
+                                        : acc[at[0]] + value;
+  });
+  Tensor result = Tensor::allocate(x.dtype(), shape);
+  for (size_t i = 0; i < acc.size(); ++i) {
+    double value =
+        kind == Reduction::Mean ? (count ? acc[i] / count : NAN) : acc[i];
+    if (isFloat)
+      result.mutableData<float>()[i] = static_cast<float>(value);
+    else
+      result.mutableData<int64_t>()[i] = static_cast<int64_t>(value);
+  }
+  return result;
+}

@@ -1,0 +1,149 @@
+//===- QuantOps.cpp - quantized kernels of generated models ---------------===//
+//
+// qlinear runs the x86 kernels of QLinearKernels.h on weights that
+// qcc-lower-x86 packed; quantize, dequantize and hadamard use qcc's shared
+// numerics, as the interpreter does.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Ops.h"
+#include "QLinearKernels.h"
+#include "qcc/Numerics/Activations.h"
+#include "qcc/Numerics/Hadamard.h"
+
+using namespace qcc::rt;
+namespace num = qcc::numerics;
+
+Tensor qcc::rt::qlinear(Session *s, Node node, const Tensor &x,
+                        const Tensor &codes, const Tensor &scales,
+                        const Tensor &channelScales, const Tensor &bias,
+                        QLinearLayout layout) {
+  if (s->failed())
+    return {};
+  int64_t n = layout.n, k = layout.k;
+  if (x.rank() == 0 || x.shape().back() != k) {
+    s->fail(node, "input " + formatShape(x.shape()) + " does not have " +
+                      std::to_string(k) + " columns");
+    return {};
+  }
+  IntegerWeight weight;
+  weight.n = n;
+  weight.k = k;
+  weight.groupSize = layout.groupSize;
+  weight.groups = layout.groups;
+  if (layout.int4)
+    weight.packedInt4 = codes.data<uint8_t>();
+  else
+    weight.codes = codes.data<int8_t>();
+  if (layout.twoLevel)
+    weight.integerScales = scales.data<uint8_t>();
+  else
+    weight.groupScales = scales.data<float>();
+  if (!channelScales.isNull())
+    weight.channelScales = channelScales.data<float>();
+
+  Shape shape = x.shape();
+  shape.back() = n;
+  Tensor result = Tensor::allocate(DType::F32, shape);
+  float *y = result.mutableData<float>();
+  int64_t m = k ? x.numElements() / k : 0;
+  if (layout.activationMaximum == 0.0f) {
+    weightOnlyLinear(x.data<float>(), m, weight, y, n, 0, n);
+  } else {
+    std::vector<float> maxima;
+    if (layout.smoothGroup) {
+      maxima.resize((k + layout.smoothGroup - 1) / layout.smoothGroup);
+      runtimeSmoothMaxima(x.data<float>(), m, k, layout.smoothGroup,
+                          maxima.data());
+    }
+    std::vector<int8_t> activationCodes(m * paddedWidth(k));
+    std::vector<float> tokenScales(m);
+    quantizeActivations(x.data<float>(), m, k, layout.activationMaximum,
+                        maxima.empty() ? nullptr : maxima.data(),
+                        layout.smoothGroup, activationCodes.data(),
+                        tokenScales.data());
+    IntegerProduct product;
+    product.codes = activationCodes.data();
+    product.tokenScales = tokenScales.data();
+    product.rows = m;
+    product.block = layout.block;
+    product.maxima = maxima.empty() ? nullptr : maxima.data();
+    product.smoothGroup = layout.smoothGroup;
+    integerLinear(product, weight, y, n, 0, n);
+  }
+  if (!bias.isNull())
+    for (int64_t i = 0; i < m * n; ++i)
+      y[i] += bias.data<float>()[i % n];
+  return result;
+}
+
+namespace {
+
+/// Codes (as f32 values) and scales of qcc.quantize over the last dimension.
+void quantizeLastDimension(const Tensor &x, float maximum, bool fp8,
+                           std::vector<float> &codes,
+                           std::vector<float> &scales) {
+  int64_t width = x.shape().back();
+  int64_t rows = width ? x.numElements() / width : 0;
+  codes.resize(x.numElements());
+  scales.resize(rows);
+  num::quantizeRows(x.data<float>(), rows, width, maximum, fp8, codes.data(),
+                    scales.data());
+}
+
+} // namespace
+
+Tensor qcc::rt::quantizeCodes(Session *s, Node, const Tensor &x, float maximum,
+                              bool fp8) {
+  if (s->failed())
+    return {};
+  std::vector<float> codes, scales;
+  quantizeLastDimension(x, maximum, fp8, codes, scales);
+  Tensor result = Tensor::allocate(fp8 ? DType::F32 : DType::I64, x.shape());
+  for (size_t i = 0; i < codes.size(); ++i) {
+    if (fp8)
+      result.mutableData<float>()[i] = codes[i];
+    else
+      result.mutableData<int64_t>()[i] = static_cast<int64_t>(codes[i]);
+  }
+  return result;
+}
+
+Tensor qcc::rt::quantizeScales(Session *s, Node, const Tensor &x, float maximum,
+                               bool fp8) {
+  if (s->failed())
+    return {};
+  std::vector<float> codes, scales;
+  quantizeLastDimension(x, maximum, fp8, codes, scales);
+  Shape shape = x.shape();
+  shape.back() = 1;
+  Tensor result = Tensor::allocate(DType::F32, shape);
+  std::copy(scales.begin(), scales.end(), result.mutableData<float>());
+  return result;
+}
+
+Tensor qcc::rt::dequantize(Session *s, Node, const Tensor &codes,
+                           const Tensor &scales) {
+  if (s->failed())
+    return {};
+  int64_t width = codes.shape().back();
+  Tensor result = Tensor::allocate(DType::F32, codes.shape());
+  for (int64_t i = 0; i < codes.numElements(); ++i) {
+    float code = codes.dtype() == DType::F32
+                     ? codes.data<float>()[i]
+                     : static_cast<float>(codes.data<int64_t>()[i]);
+    result.mutableData<float>()[i] = code * scales.data<float>()[i / width];
+  }
+  return result;
+}
+
+Tensor qcc::rt::hadamard(Session *s, Node, const Tensor &x, int64_t block,
+                         bool transpose) {
+  if (s->failed())
+    return {};
+  Tensor result = Tensor::allocate(DType::F32, x.shape());
+  float *out = result.mutableData<float>();
+  std::copy(x.data<float>(), x.data<float>() + x.numElements(), out);
+  num::applyHadamard(out, x.numElements(), block, transpose);
+  return result;
+}

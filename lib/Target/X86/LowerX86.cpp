@@ -1,0 +1,578 @@
+//===- LowerX86.cpp - qcc ops to calls into the x86 runtime ---------------===//
+//
+// One walk over @main in order: each op becomes an emitc.call_opaque of its
+// kernel in lib/Runtime/cpu/Ops.h, constants become views into the packed
+// weight blob, and every tensor is released after its last use so that a
+// run holds only live activations.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ModelDescription.h"
+#include "WeightBlob.h"
+#include "dialects/qcc/QccOps.h"
+#include "lib/Runtime/cpu/QLinearKernels.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/EmitC/IR/EmitC.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "passes/Passes.h"
+#include "qcc/Interpreter/Interpreter.h"
+#include "qcc/Support/Locations.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include <fmt/format.h>
+
+namespace qcc {
+#define GEN_PASS_DEF_LOWERX86PASS
+#include "passes/Passes.h.inc"
+} // namespace qcc
+
+using namespace mlir;
+using namespace qcc;
+using namespace qcc::x86;
+
+namespace {
+
+/// One argument of a runtime call: an IR value or a C++ literal.
+using CallArg = std::variant<Value, std::string>;
+
+std::string cppString(StringRef text) {
+  std::string quoted = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\')
+      quoted += '\\';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+std::string cppFloat(double value) {
+  if (std::isinf(value))
+    return value > 0 ? "INFINITY" : "-INFINITY";
+  return fmt::format("{:#.9g}f", value);
+}
+
+std::string cppShape(ArrayRef<int64_t> values) {
+  return fmt::format("qcc::rt::Shape{{{}}}", fmt::join(values, ", "));
+}
+
+std::string cppBool(bool value) { return value ? "true" : "false"; }
+
+/// The runtime's dtype of a value's element type.
+std::string dtypeOf(Type type) {
+  Type element = cast<ShapedType>(type).getElementType();
+  if (element.isInteger(1))
+    return "qcc::rt::DType::Bool";
+  if (isa<IntegerType>(element))
+    return "qcc::rt::DType::I64";
+  return "qcc::rt::DType::F32";
+}
+
+class Lowering {
+public:
+  Lowering(func::FuncOp func, emitc::FuncOp forward, WeightBlob &blob)
+      : func(func), blob(blob), builder(forward.getContext()),
+        session(forward.getArgument(0)),
+        tensorType(
+            emitc::OpaqueType::get(forward.getContext(), "qcc::rt::Tensor")) {
+    builder.setInsertionPointToEnd(&forward.getBody().front());
+  }
+
+  LogicalResult run();
+
+private:
+  /// A call of `kernel` with exactly `args`.
+  Value emit(Location loc, StringRef kernel, ArrayRef<CallArg> args,
+             bool hasResult);
+  /// A call of an op's kernel: session and ONNX node name, then `args`.
+  Value call(Operation *op, StringRef kernel, ArrayRef<CallArg> args);
+  /// The lowered value of an operand of the original function.
+  FailureOr<Value> lowered(Value original);
+  CallArg optional(Value original);
+  LogicalResult lowerOp(Operation *op);
+  LogicalResult lowerQLinear(QLinearOp op);
+  LogicalResult lowerCast(CastOp op);
+  void releaseDeadOperands(Operation *op);
+
+  func::FuncOp func;
+  WeightBlob &blob;
+  OpBuilder builder;
+  Value session;
+  Type tensorType;
+  DenseMap<Value, Value> values;
+  /// Operands that failed to lower have been diagnosed already.
+  bool failedOperand = false;
+};
+
+Value Lowering::emit(Location loc, StringRef kernel, ArrayRef<CallArg> args,
+                     bool hasResult) {
+  SmallVector<Value> operands;
+  SmallVector<Attribute> attrs;
+  for (const CallArg &arg : args) {
+    if (auto *value = std::get_if<Value>(&arg)) {
+      attrs.push_back(builder.getIndexAttr(operands.size()));
+      operands.push_back(*value);
+    } else {
+      attrs.push_back(emitc::OpaqueAttr::get(builder.getContext(),
+                                             std::get<std::string>(arg)));
+    }
+  }
+  SmallVector<Type> results;
+  if (hasResult)
+    results.push_back(tensorType);
+  auto callOp =
+      emitc::CallOpaqueOp::create(builder, loc, results, kernel, operands,
+                                  builder.getArrayAttr(attrs), nullptr);
+  return hasResult ? callOp.getResult(0) : Value();
+}
+
+Value Lowering::call(Operation *op, StringRef kernel, ArrayRef<CallArg> args) {
+  SmallVector<CallArg> all = {session,
+                              cppString(getFirstNodeName(op->getLoc()))};
+  all.append(args.begin(), args.end());
+  return emit(op->getLoc(), kernel, all, /*hasResult=*/true);
+}
+
+FailureOr<Value> Lowering::lowered(Value original) {
+  if (Value value = values.lookup(original))
+    return value;
+  auto constant = original.getDefiningOp<arith::ConstantOp>();
+  auto elements =
+      constant ? dyn_cast<ElementsAttr>(constant.getValue()) : ElementsAttr();
+  if (!elements) {
+    if (Operation *def = original.getDefiningOp())
+      def->emitError("'") << def->getName()
+                          << "' has no x86 kernel; it cannot be lowered";
+    failedOperand = true;
+    return failure();
+  }
+  FailureOr<HostTensor> host = toHostTensor(elements, constant.getLoc());
+  if (failed(host)) {
+    failedOperand = true;
+    return failure();
+  }
+  int64_t offset = blob.add(host->data(), host->sizeInBytes());
+  Value value = emit(constant.getLoc(), "qcc::rt::weight",
+                     {session, std::to_string(offset),
+                      dtypeOf(original.getType()), cppShape(host->shape())},
+                     /*hasResult=*/true);
+  values[original] = value;
+  return value;
+}
+
+CallArg Lowering::optional(Value original) {
+  if (!original)
+    return std::string("qcc::rt::Tensor()");
+  FailureOr<Value> value = lowered(original);
+  return succeeded(value) ? CallArg(*value) : CallArg(std::string());
+}
+
+/// Shorthands for the common argument shapes.
+std::string enumArg(StringRef type, StringRef value) {
+  return fmt::format("qcc::rt::{}::{}", type.str(), value.str());
+}
+
+LogicalResult Lowering::lowerOp(Operation *op) {
+  auto operandsOf = [&](Operation *from) {
+    SmallVector<CallArg> args;
+    for (Value operand : from->getOperands())
+      args.push_back(optional(operand));
+    return args;
+  };
+  auto binary = [&](StringRef kind) {
+    SmallVector<CallArg> args = {enumArg("Binary", kind)};
+    llvm::append_range(args, operandsOf(op));
+    return call(op, "qcc::rt::binary", args);
+  };
+  auto compare = [&](StringRef kind) {
+    SmallVector<CallArg> args = {enumArg("Comparison", kind)};
+    llvm::append_range(args, operandsOf(op));
+    return call(op, "qcc::rt::compare", args);
+  };
+  auto unary = [&](StringRef kind) {
+    return call(op, "qcc::rt::unary",
+                {enumArg("Unary", kind), optional(op->getOperand(0))});
+  };
+  auto simple = [&](StringRef kernel, SmallVector<CallArg> extra = {}) {
+    SmallVector<CallArg> args = operandsOf(op);
+    llvm::append_range(args, extra);
+    return call(op, kernel, args);
+  };
+
+  Value result =
+      llvm::TypeSwitch<Operation *, Value>(op)
+          .Case([&](AddOp) { return binary("Add"); })
+          .Case([&](SubOp) { return binary("Sub"); })
+          .Case([&](MulOp) { return binary("Mul"); })
+          .Case([&](DivOp) { return binary("Div"); })
+          .Case([&](PowOp) { return binary("Pow"); })
+          .Case([&](MaxOp) { return binary("Max"); })
+          .Case([&](MinOp) { return binary("Min"); })
+          .Case([&](EqualOp) { return compare("Equal"); })
+          .Case([&](LessOp) { return compare("Less"); })
+          .Case([&](GreaterOp) { return compare("Greater"); })
+          .Case([&](NegOp) { return unary("Neg"); })
+          .Case([&](AbsOp) { return unary("Abs"); })
+          .Case([&](SqrtOp) { return unary("Sqrt"); })
+          .Case([&](ReciprocalOp) { return unary("Reciprocal"); })
+          .Case([&](ExpOp) { return unary("Exp"); })
+          .Case([&](LogOp) { return unary("Log"); })
+          .Case([&](ErfOp) { return unary("Erf"); })
+          .Case([&](TanhOp) { return unary("Tanh"); })
+          .Case([&](SigmoidOp) { return unary("Sigmoid"); })
+          .Case([&](CosOp) { return unary("Cos"); })
+          .Case([&](SinOp) { return unary("Sin"); })
+          .Case([&](ReluOp) { return unary("Relu"); })
+          .Case([&](NotOp) { return unary("Not"); })
+          .Case([&](ClipOp clip) {
+            double low =
+                clip.getMin() ? clip.getMin()->convertToDouble() : -INFINITY;
+            double high =
+                clip.getMax() ? clip.getMax()->convertToDouble() : INFINITY;
+            return simple("qcc::rt::clip", {cppFloat(low), cppFloat(high)});
+          })
+          .Case([&](WhereOp) { return simple("qcc::rt::where"); })
+          .Case([&](LinearOp linear) {
+            return call(op, "qcc::rt::linear",
+                        {optional(linear.getInput()),
+                         optional(linear.getWeight()),
+                         optional(linear.getBias())});
+          })
+          .Case([&](MatMulOp) { return simple("qcc::rt::matmul"); })
+          .Case([&](LayerNormOp norm) {
+            return call(op, "qcc::rt::layerNorm",
+                        {optional(norm.getInput()), optional(norm.getScale()),
+                         optional(norm.getBias()),
+                         std::to_string(norm.getAxis()),
+                         cppFloat(norm.getEpsilon().convertToDouble())});
+          })
+          .Case([&](RmsNormOp norm) {
+            return simple("qcc::rt::rmsNorm",
+                          {cppFloat(norm.getEpsilon().convertToDouble())});
+          })
+          .Case([&](SoftmaxOp softmax) {
+            return simple("qcc::rt::softmax",
+                          {std::to_string(softmax.getAxis())});
+          })
+          .Case([&](GeluOp gelu) {
+            return simple("qcc::rt::gelu",
+                          {cppBool(gelu.getApproximate() == "tanh")});
+          })
+          .Case([&](SiluOp) { return simple("qcc::rt::silu"); })
+          .Case([&](RotaryOp) { return simple("qcc::rt::rotary"); })
+          .Case([&](AttentionOp attention) {
+            double masked = attention.getMaskedValue()
+                                ? attention.getMaskedValue()->convertToDouble()
+                                : 0.0;
+            return call(
+                op, "qcc::rt::attention",
+                {optional(attention.getQuery()), optional(attention.getKey()),
+                 optional(attention.getValue()), optional(attention.getMask()),
+                 cppFloat(attention.getScale().convertToDouble()),
+                 cppFloat(masked)});
+          })
+          .Case([&](ReduceMeanOp reduce) {
+            return call(
+                op, "qcc::rt::reduce",
+                {enumArg("Reduction", "Mean"), optional(reduce.getInput()),
+                 cppShape(reduce.getAxes()), cppBool(reduce.getKeepdims())});
+          })
+          .Case([&](ReduceSumOp reduce) {
+            return call(
+                op, "qcc::rt::reduce",
+                {enumArg("Reduction", "Sum"), optional(reduce.getInput()),
+                 cppShape(reduce.getAxes()), cppBool(reduce.getKeepdims())});
+          })
+          .Case([&](ReduceMaxOp reduce) {
+            return call(
+                op, "qcc::rt::reduce",
+                {enumArg("Reduction", "Max"), optional(reduce.getInput()),
+                 cppShape(reduce.getAxes()), cppBool(reduce.getKeepdims())});
+          })
+          .Case([&](DequantizeOp) { return simple("qcc::rt::dequantize"); })
+          .Case([&](HadamardOp hadamard) {
+            return simple("qcc::rt::hadamard",
+                          {std::to_string(hadamard.getBlockSize()),
+                           cppBool(hadamard.getTranspose())});
+          })
+          .Case([&](GatherOp gather) {
+            return simple("qcc::rt::gather",
+                          {std::to_string(gather.getAxis())});
+          })
+          .Case([&](TransposeOp transpose) {
+            return simple("qcc::rt::transpose",
+                          {cppShape(transpose.getPermutation())});
+          })
+          .Case([&](ReshapeOp reshape) {
+            return simple("qcc::rt::reshape",
+                          {cppBool(reshape.getAllowzero())});
+          })
+          .Case([&](ExpandOp) { return simple("qcc::rt::expand"); })
+          .Case([&](ConcatOp concat) {
+            // call_opaque cannot build a braced list of operands: a
+            // variadic helper collects them.
+            SmallVector<CallArg> args = {std::to_string(concat.getAxis())};
+            llvm::append_range(args, operandsOf(op));
+            return call(op, "qcc::rt::concatValues", args);
+          })
+          .Case([&](SliceOp slice) {
+            return call(op, "qcc::rt::slice",
+                        {optional(slice.getInput()),
+                         optional(slice.getStarts()), optional(slice.getEnds()),
+                         optional(slice.getSteps()),
+                         cppShape(slice.getAxes())});
+          })
+          .Case([&](SqueezeOp squeeze) {
+            return simple("qcc::rt::squeeze", {cppShape(squeeze.getAxes())});
+          })
+          .Case([&](UnsqueezeOp unsqueeze) {
+            return simple("qcc::rt::unsqueeze",
+                          {cppShape(unsqueeze.getAxes())});
+          })
+          .Case([&](ShapeOp shape) {
+            std::optional<int64_t> end = shape.getEnd();
+            return simple("qcc::rt::shapeOf", {std::to_string(shape.getStart()),
+                                               std::to_string(end.value_or(0)),
+                                               cppBool(end.has_value())});
+          })
+          .Case([&](ConstantOfShapeOp constant) {
+            TypedAttr value = constant.getValue();
+            double number =
+                isa<FloatAttr>(value)
+                    ? cast<FloatAttr>(value).getValueAsDouble()
+                    : static_cast<double>(
+                          cast<IntegerAttr>(value).getValue().getSExtValue());
+            return simple(
+                "qcc::rt::constantOfShape",
+                {dtypeOf(constant.getType()), fmt::format("{:.17g}", number)});
+          })
+          .Case([&](RangeOp) { return simple("qcc::rt::range"); })
+          .Case([&](TriluOp trilu) {
+            return simple("qcc::rt::trilu", {cppBool(trilu.getUpper()),
+                                             std::to_string(trilu.getK())});
+          })
+          .Default([&](Operation *) { return Value(); });
+  if (failedOperand)
+    return failure();
+  if (!result)
+    return op->emitError("'")
+           << op->getName() << "' has no x86 kernel; it cannot be lowered";
+  values[op->getResult(0)] = result;
+  return success();
+}
+
+/// Why the x86 kernels cannot run `op` yet, or "" when they can.
+std::string unsupportedQLinear(QLinearOp op) {
+  StringRef weight = op.getWeightFormat(),
+            activation = op.getActivationFormat();
+  if (weight != "int8" && weight != "int4")
+    return fmt::format("{} weights", weight.str());
+  if (activation != "float" && activation != "int8" && activation != "int4")
+    return fmt::format("{} activations", activation.str());
+  if (op.getZeroPoints())
+    return "zero points (asymmetric weights)";
+  if (op.getLorcU())
+    return "LoRC factors";
+  bool twoLevel =
+      op.getScales().getType().getElementType().isUnsignedInteger(8);
+  if (!twoLevel && !op.getScales().getType().getElementType().isF32())
+    return "scales other than f32 and two-level";
+  if (activation == "float" && (twoLevel || op.getChannelScales()))
+    return "two-level scales with float activations";
+  return "";
+}
+
+LogicalResult Lowering::lowerQLinear(QLinearOp op) {
+  std::string missing = unsupportedQLinear(op);
+  if (!missing.empty())
+    return op.emitError("the x86 kernels do not run qlinear with ")
+           << missing << " yet";
+  auto readConstant = [&](Value value) -> FailureOr<HostTensor> {
+    auto constant = value.getDefiningOp<arith::ConstantOp>();
+    auto elements =
+        constant ? dyn_cast<ElementsAttr>(constant.getValue()) : nullptr;
+    if (!elements)
+      return op.emitError("qlinear weights and scales must be constants");
+    return toHostTensor(elements, constant.getLoc());
+  };
+  FailureOr<HostTensor> codes = readConstant(op.getWeight());
+  FailureOr<HostTensor> scales = readConstant(op.getScales());
+  if (failed(codes) || failed(scales))
+    return failure();
+  int64_t n = codes->shape()[0], k = codes->shape()[1];
+  int64_t groups = scales->shape()[1];
+  int64_t groupSize = op.getGroupSize();
+  if (groupSize <= 0 || groupSize > k)
+    groupSize = k;
+  bool int4 = op.getWeightFormat() == "int4";
+  bool twoLevel = scales->kind() == ElementKind::I64;
+
+  // Codes in the kernel's layout.
+  int64_t padded = rt::paddedWidth(k);
+  std::vector<int8_t> dense(n * k);
+  for (int64_t i = 0; i < n * k; ++i)
+    dense[i] = static_cast<int8_t>(codes->values<int64_t>()[i]);
+  int64_t codesOffset;
+  if (int4) {
+    std::vector<uint8_t> packed(n * padded / 2);
+    rt::packInt4(dense.data(), n, k, packed.data());
+    codesOffset = blob.add(packed.data(), packed.size());
+  } else {
+    std::vector<int8_t> rows(n * padded, 0);
+    for (int64_t row = 0; row < n; ++row)
+      std::copy_n(dense.data() + row * k, k, rows.data() + row * padded);
+    codesOffset = blob.add(rows.data(), rows.size());
+  }
+  int64_t scalesOffset;
+  if (twoLevel) {
+    std::vector<uint8_t> integers(n * groups);
+    for (int64_t i = 0; i < n * groups; ++i)
+      integers[i] = static_cast<uint8_t>(scales->values<int64_t>()[i]);
+    scalesOffset = blob.add(integers.data(), integers.size());
+  } else {
+    scalesOffset = blob.add(scales->data(), scales->sizeInBytes());
+  }
+  Location loc = op.getLoc();
+  Value codesView = emit(loc, "qcc::rt::weight",
+                         {session, std::to_string(codesOffset),
+                          "qcc::rt::DType::U8", cppShape({n, padded})},
+                         /*hasResult=*/true);
+  Value scalesView =
+      emit(loc, "qcc::rt::weight",
+           {session, std::to_string(scalesOffset),
+            twoLevel ? "qcc::rt::DType::U8" : "qcc::rt::DType::F32",
+            cppShape({n, groups})},
+           /*hasResult=*/true);
+  CallArg input = optional(op.getInput());
+  CallArg channel = optional(op.getChannelScales());
+  CallArg bias = optional(op.getBias());
+  if (failedOperand)
+    return failure();
+  StringRef activation = op.getActivationFormat();
+  float maximum =
+      activation == "float" ? 0.0f : getActivationMaximum(activation);
+  std::string layout = fmt::format(
+      "qcc::rt::QLinearLayout{{{}, {}, {}, {}, {}, {}, {}, {}, {}}}", n, k,
+      groupSize, groups, cppBool(int4), cppBool(twoLevel), cppFloat(maximum),
+      op.getAccumulationBlock(), op.getRuntimeSmoothGroup().value_or(0));
+  values[op.getResult()] =
+      call(op, "qcc::rt::qlinear",
+           {input, codesView, scalesView, channel, bias, layout});
+  for (Value view : {codesView, scalesView})
+    emit(loc, "qcc::rt::release", {view}, /*hasResult=*/false);
+  return success();
+}
+
+LogicalResult Lowering::lowerCast(CastOp op) {
+  Type target = op.getType().getElementType();
+  std::string kind;
+  int64_t bits = 0;
+  if (target.isInteger(1))
+    kind = "Bool";
+  else if (target.isF16())
+    kind = "F16";
+  else if (target.isBF16())
+    kind = "BF16";
+  else if (target.isF32() || target.isF64())
+    kind = "F32";
+  else if (auto integer = dyn_cast<IntegerType>(target)) {
+    kind = integer.isUnsigned() ? "Unsigned" : "Signed";
+    bits = integer.getWidth();
+  } else
+    return op.emitError("casts to ") << target << " have no x86 kernel";
+  CallArg input = optional(op.getInput());
+  if (failedOperand)
+    return failure();
+  values[op.getResult()] =
+      call(op, "qcc::rt::cast",
+           {input, enumArg("CastTarget", kind), std::to_string(bits)});
+  return success();
+}
+
+void Lowering::releaseDeadOperands(Operation *op) {
+  for (Value operand : llvm::to_vector(op->getOperands())) {
+    bool usedLater = llvm::any_of(operand.getUsers(), [&](Operation *user) {
+      return user != op && op->isBeforeInBlock(user);
+    });
+    Value value = values.lookup(operand);
+    if (usedLater || !value)
+      continue;
+    emit(op->getLoc(), "qcc::rt::release", {value}, /*hasResult=*/false);
+    values.erase(operand);
+  }
+}
+
+LogicalResult Lowering::run() {
+  Block &body = func.getBody().front();
+  for (auto [i, argument] : llvm::enumerate(body.getArguments()))
+    values[argument] = emit(func.getLoc(), "qcc::rt::input",
+                            {session, std::to_string(i)}, /*hasResult=*/true);
+  for (Operation &op : body.without_terminator()) {
+    if (isa<arith::ConstantOp>(op))
+      continue; // lowered at first use
+    LogicalResult lowered =
+        TypeSwitch<Operation *, LogicalResult>(&op)
+            .Case([&](QLinearOp qlinear) { return lowerQLinear(qlinear); })
+            .Case([&](CastOp cast) { return lowerCast(cast); })
+            .Case([&](QuantizeOp quantize) {
+              StringRef format = quantize.getFormat();
+              std::string maximum = cppFloat(getActivationMaximum(format));
+              std::string fp8 = cppBool(format == "fp8_e4m3");
+              CallArg input = optional(quantize.getInput());
+              if (failedOperand)
+                return failure();
+              values[quantize.getResult()] =
+                  call(&op, "qcc::rt::quantizeCodes", {input, maximum, fp8});
+              values[quantize.getScales()] =
+                  call(&op, "qcc::rt::quantizeScales", {input, maximum, fp8});
+              return success();
+            })
+            .Default([&](Operation *other) { return lowerOp(other); });
+    if (failed(lowered))
+      return failure();
+    releaseDeadOperands(&op);
+  }
+  Operation *terminator = body.getTerminator();
+  for (auto [i, result] : llvm::enumerate(terminator->getOperands())) {
+    FailureOr<Value> value = lowered(result);
+    if (failed(value))
+      return failure();
+    emit(terminator->getLoc(), "qcc::rt::output",
+         {session, std::to_string(i), *value}, /*hasResult=*/false);
+  }
+  emitc::ReturnOp::create(builder, terminator->getLoc(), Value());
+  return success();
+}
+
+struct LowerX86Pass : qcc::impl::LowerX86PassBase<LowerX86Pass> {
+  using LowerX86PassBase::LowerX86PassBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto func = module.lookupSymbol<func::FuncOp>("main");
+    if (!func) {
+      module.emitError("qcc-lower-x86 needs a func.func @main");
+      return signalPassFailure();
+    }
+    MLIRContext *context = &getContext();
+    OpBuilder builder(context);
+    builder.setInsertionPointToStart(module.getBody());
+    emitc::IncludeOp::create(builder, module.getLoc(), "Ops.h");
+    Type sessionType = emitc::PointerType::get(
+        emitc::OpaqueType::get(context, "qcc::rt::Session"));
+    auto forward =
+        emitc::FuncOp::create(builder, func.getLoc(), "qcc_forward",
+                              builder.getFunctionType({sessionType}, {}));
+    forward.addEntryBlock();
+    WeightBlob blob;
+    Lowering lowering(func, forward, blob);
+    if (failed(lowering.run()))
+      return signalPassFailure();
+    builder.setInsertionPointAfter(forward);
+    emitc::VerbatimOp::create(
+        builder, func.getLoc(),
+        describeModel(func, scheme, "x86", "qcc_forward"));
+    module->setAttr("qcc.weights", blob.toAttribute(context));
+    func.erase();
+  }
+};
+
+} // namespace
