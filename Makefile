@@ -1,5 +1,5 @@
 # The two commands of the README. Both set up a fresh machine first.
-#   make demo   set up, build, import the bundled example model and show the result
+#   make demo   set up, build, compile the bundled example model to model.so, run it
 #   make test   set up, build, run every test (lit + GoogleTest through lit)
 #   make eval   the accuracy harness on SmolLM2-135M and MiniLM
 #               (docs/accuracy.md); make eval-smoke runs it small
