@@ -1,14 +1,15 @@
 //===- qcc-eval.cpp - perplexity and KL of models on the interpreter ------===//
 //
-//   qcc-eval --reference=fp32.mlir --windows=windows.npz A.mlir B.mlir ...
+//   qcc-eval --reference=fp32.mlir --windows=windows.npz A.mlir B.so ...
 //
 // Runs every window (one sample of the .npz, whose `input_ids` are the
-// window's tokens) through the reference model and each candidate on the
-// interpreter, and prints one JSON object: per model the mean negative
-// log-likelihood of each next token, the perplexity exp(mean NLL), and the
-// mean KL divergence KL(reference ‖ model) of the next-token distributions,
-// over all windows. Logits stay in memory one window at a time (a window's
-// are 100 MB for a 49152-token vocabulary), so nothing large is written.
+// window's tokens) through the reference model and each candidate, on the
+// interpreter (.onnx, .mlir) or through the C ABI (a model.so), and prints one
+// JSON object: per model the mean negative log-likelihood of each next token,
+// the perplexity exp(mean NLL), and the mean KL divergence KL(reference ‖
+// model) of the next-token distributions, over all windows. Logits stay in
+// memory one window at a time (a window's are 100 MB for a 49152-token
+// vocabulary), so nothing large is written.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,6 +18,7 @@
 #include "qcc/Data/TensorFiles.h"
 #include "qcc/Interpreter/Interpreter.h"
 #include "qcc/Pipeline/Pipeline.h"
+#include "qcc/Runtime/SharedModel.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/JSON.h"
@@ -33,7 +35,7 @@ static cl::opt<std::string> windowsPath("windows", cl::Required,
                                         cl::desc("Windows (.npz, one sample "
                                                  "per window)"));
 static cl::list<std::string> modelPaths(cl::Positional,
-                                        cl::desc("<model.mlir>..."));
+                                        cl::desc("<model.mlir|model.so>..."));
 
 namespace {
 
@@ -70,11 +72,22 @@ int main(int argc, char **argv) {
 
   std::vector<std::string> paths{referencePath};
   paths.insert(paths.end(), modelPaths.begin(), modelPaths.end());
-  std::vector<mlir::OwningOpRef<mlir::ModuleOp>> modules;
-  for (const std::string &path : paths) {
-    modules.push_back(loadModel(path, context));
-    if (!modules.back() ||
-        !modules.back()->lookupSymbol<mlir::func::FuncOp>("main")) {
+  // Each model is a module for the interpreter or a loaded model.so.
+  std::vector<mlir::OwningOpRef<mlir::ModuleOp>> modules(paths.size());
+  std::vector<std::unique_ptr<SharedModel>> shared(paths.size());
+  for (auto [i, path] : llvm::enumerate(paths)) {
+    if (llvm::StringRef(path).ends_with(".so") && i > 0) {
+      auto model = SharedModel::load(path);
+      if (!model) {
+        llvm::errs() << "qcc-eval: error: " << llvm::toString(model.takeError())
+                     << "\n";
+        return 1;
+      }
+      shared[i] = std::move(*model);
+      continue;
+    }
+    modules[i] = loadModel(path, context);
+    if (!modules[i] || !modules[i]->lookupSymbol<mlir::func::FuncOp>("main")) {
       llvm::errs() << "qcc-eval: error: cannot load '" << path << "'\n";
       return 1;
     }
@@ -95,6 +108,26 @@ int main(int argc, char **argv) {
     return 1;
   }
   size_t idsIndex = idsAt - inputs.begin();
+  // The first output (logits) of model `m` on one window.
+  auto logitsOf =
+      [&](size_t m,
+          llvm::ArrayRef<HostTensor> window) -> std::optional<HostTensor> {
+    if (!shared[m]) {
+      auto results = interpret(mainOf(m), window);
+      return mlir::succeeded(results) ? std::optional((*results)[0])
+                                      : std::nullopt;
+    }
+    std::vector<NamedTensor> named;
+    for (auto [name, tensor] : llvm::zip(inputs, window))
+      named.push_back({name, tensor});
+    auto outputs = shared[m]->run(named);
+    if (!outputs) {
+      llvm::errs() << "qcc-eval: error: " << paths[m] << ": "
+                   << llvm::toString(outputs.takeError()) << "\n";
+      return std::nullopt;
+    }
+    return (*outputs)[0].tensor;
+  };
 
   std::vector<Totals> totals(paths.size());
   for (auto [w, window] : llvm::enumerate(*windows)) {
@@ -102,17 +135,16 @@ int main(int argc, char **argv) {
     std::vector<double> reference;
     for (size_t m = 0; m < paths.size(); ++m) {
       auto start = std::chrono::steady_clock::now();
-      auto results = interpret(mainOf(m), window);
-      if (mlir::failed(results))
+      std::optional<HostTensor> logits = logitsOf(m, window);
+      if (!logits)
         return 1;
       totals[m].seconds += std::chrono::duration<double>(
                                std::chrono::steady_clock::now() - start)
                                .count();
-      const HostTensor &logits = (*results)[0];
-      int64_t vocabulary = logits.shape().back();
-      int64_t positions = logits.numElements() / vocabulary;
+      int64_t vocabulary = logits->shape().back();
+      int64_t positions = logits->numElements() / vocabulary;
       std::vector<double> logProbs =
-          logSoftmax(logits.values<float>(), vocabulary);
+          logSoftmax(logits->values<float>(), vocabulary);
       // Position t predicts token t + 1; the last has nothing to predict.
       for (int64_t t = 0; t + 1 < positions; ++t) {
         const double *q = logProbs.data() + t * vocabulary;
