@@ -7,6 +7,7 @@
 
 #include "FloatGemm.h"
 #include "Ops.h"
+#include "ThreadPool.h"
 #include <cmath>
 
 using namespace qcc::rt;
@@ -83,8 +84,11 @@ Tensor qcc::rt::linear(Session *s, Node node, const Tensor &x,
   Tensor result = Tensor::allocate(DType::F32, shape);
   int64_t m = k ? x.numElements() / k : 0;
   float *y = result.mutableData<float>();
-  multiplyTransposed(x.data<float>(), m, k, weight.data<float>(), n, k, k, y,
-                     n);
+  int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(1, m * k));
+  parallelFor(n, grain, [&](int64_t begin, int64_t end) {
+    multiplyTransposed(x.data<float>(), m, k, weight.data<float>() + begin * k,
+                       end - begin, k, k, y + begin, n);
+  });
   if (!bias.isNull())
     for (int64_t i = 0; i < m * n; ++i)
       y[i] += bias.data<float>()[i % n];
@@ -236,9 +240,11 @@ Tensor qcc::rt::attention(Session *s, Node node, const Tensor &q,
   }
   int64_t group = heads / kvHeads;
   Tensor result = Tensor::allocate(DType::F32, {batch, heads, rows, dv});
-  std::vector<float> scores(rows * t);
-  for (int64_t b = 0; b < batch; ++b)
-    for (int64_t h = 0; h < heads; ++h) {
+  // One (batch, head) pair per piece, each with its own score rows.
+  parallelFor(batch * heads, 1, [&](int64_t first, int64_t last) {
+    std::vector<float> scores(rows * t);
+    for (int64_t bh = first; bh < last; ++bh) {
+      int64_t b = bh / heads, h = bh % heads;
       const float *qp = q.data<float>() + ((b * heads + h) * rows) * d;
       int64_t kvh = h / group;
       const float *kp = k.data<float>() + ((b * kvHeads + kvh) * t) * d;
@@ -266,6 +272,7 @@ Tensor qcc::rt::attention(Session *s, Node node, const Tensor &q,
       multiply(scores.data(), rows, t, vp, dv, dv, t,
                result.mutableData<float>() + ((b * heads + h) * rows) * dv, dv);
     }
+  });
   return result;
 }
 

@@ -8,6 +8,7 @@
 
 #include "Ops.h"
 #include "QLinearKernels.h"
+#include "ThreadPool.h"
 #include "qcc/Numerics/Activations.h"
 #include "qcc/Numerics/Hadamard.h"
 
@@ -47,8 +48,12 @@ Tensor qcc::rt::qlinear(Session *s, Node node, const Tensor &x,
   Tensor result = Tensor::allocate(DType::F32, shape);
   float *y = result.mutableData<float>();
   int64_t m = k ? x.numElements() / k : 0;
+  // Output columns split across threads, pieces of at least ~64k MACs.
+  int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(1, m * k));
   if (layout.activationMaximum == 0.0f) {
-    weightOnlyLinear(x.data<float>(), m, weight, y, n, 0, n);
+    parallelFor(n, grain, [&](int64_t begin, int64_t end) {
+      weightOnlyLinear(x.data<float>(), m, weight, y, n, begin, end);
+    });
   } else {
     std::vector<float> maxima;
     if (layout.smoothGroup) {
@@ -69,7 +74,9 @@ Tensor qcc::rt::qlinear(Session *s, Node node, const Tensor &x,
     product.block = layout.block;
     product.maxima = maxima.empty() ? nullptr : maxima.data();
     product.smoothGroup = layout.smoothGroup;
-    integerLinear(product, weight, y, n, 0, n);
+    parallelFor(n, grain, [&](int64_t begin, int64_t end) {
+      integerLinear(product, weight, y, n, begin, end);
+    });
   }
   if (!bias.isNull())
     for (int64_t i = 0; i < m * n; ++i)
