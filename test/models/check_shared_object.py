@@ -10,11 +10,12 @@ outputs, `qcc` and qcc-run give the .so's outputs on the same inputs
 linear in float. Prints one line per scheme and output and exits 1 if any
 fails its bound:
 
-- float and w4a16 run f32 products in another summation order than the
-  interpreter's OpenBLAS: relative L2 difference <= 1e-5 (measured ~1e-7);
-- schemes with integer activations multiply exactly, bit for bit with the
-  interpreter (test/unit/QLinearKernelsTest.cpp), but their inputs come
-  from float ops that differ in the last bit, and a value that close to a
+- float, w4a16 and mxfp4 (float activations) run f32 products in another
+  summation order than the interpreter's OpenBLAS: relative L2 difference
+  <= 1e-5 (measured ~1e-7);
+- schemes with quantized activations (integer products bit for bit with the
+  interpreter, test/unit/QLinearKernelsTest.cpp; fp8 products in f32) take
+  inputs from float ops that differ in the last bit, and a value that close to a
   rounding boundary takes the neighbouring code: one activation step for
   that token, which later layers carry on (one such step is about
   sqrt(12 / K) of a token's own rounding error). The .so then differs from
@@ -57,7 +58,7 @@ def main():
         run("qcc-run", base + ".so", "--inputs", args.inputs,
             "-o", base + "-so.npz")
         simulated, shared = np.load(base + "-simulated.npz"), np.load(base + "-so.npz")
-        exact = scheme in ("float", "w4a16")
+        exact = scheme in ("float", "w4a16", "mxfp4")
         for name in simulated.files:
             sim = simulated[name].astype(np.float64)
             so = shared[name].astype(np.float64)

@@ -77,16 +77,23 @@ Tensor reduce(Session *s, Node node, Reduction kind, const Tensor &x,
               Shape axes, bool keepdims);
 
 // Quantized ops.
-/// How a qlinear's packed weight is laid out (qcc-lower-x86 packs it).
+/// How a qlinear's weight codes are stored (qcc-lower-x86 packs them).
+enum class WeightCodes {
+  Int8, // rows of paddedWidth(k) bytes
+  Int4, // packInt4's layout
+  E4M3, // a byte each
+  E2M1, // two a byte, even column in the low nibble
+};
+/// What qcc-lower-x86 knows about a qlinear at compile time.
 struct QLinearLayout {
   int64_t n, k, groupSize, groups;
-  /// Weight codes: int8 rows of paddedWidth(k), or packInt4's layout.
-  bool int4;
+  WeightCodes codes;
   /// Group scales are two-level integers (u8) rather than f32.
   bool twoLevel;
   /// 0 for float activations (weight-only), else the activation maximum
-  /// (127 int8, 7 int4).
+  /// (127 int8, 7 int4, 448 fp8_e4m3).
   float activationMaximum;
+  bool fp8Activations;
   /// QLinearOp::getAccumulationBlock; Runtime Smooth group or 0.
   int64_t block, smoothGroup;
 };

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "MinifloatKernels.h"
 #include "Ops.h"
 #include "QLinearKernels.h"
 #include "ThreadPool.h"
@@ -27,22 +28,6 @@ Tensor qcc::rt::qlinear(Session *s, Node node, const Tensor &x,
                       std::to_string(k) + " columns");
     return {};
   }
-  IntegerWeight weight;
-  weight.n = n;
-  weight.k = k;
-  weight.groupSize = layout.groupSize;
-  weight.groups = layout.groups;
-  if (layout.int4)
-    weight.packedInt4 = codes.data<uint8_t>();
-  else
-    weight.codes = codes.data<int8_t>();
-  if (layout.twoLevel)
-    weight.integerScales = scales.data<uint8_t>();
-  else
-    weight.groupScales = scales.data<float>();
-  if (!channelScales.isNull())
-    weight.channelScales = channelScales.data<float>();
-
   Shape shape = x.shape();
   shape.back() = n;
   Tensor result = Tensor::allocate(DType::F32, shape);
@@ -50,33 +35,82 @@ Tensor qcc::rt::qlinear(Session *s, Node node, const Tensor &x,
   int64_t m = k ? x.numElements() / k : 0;
   // Output columns split across threads, pieces of at least ~64k MACs.
   int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(1, m * k));
-  if (layout.activationMaximum == 0.0f) {
-    parallelFor(n, grain, [&](int64_t begin, int64_t end) {
-      weightOnlyLinear(x.data<float>(), m, weight, y, n, begin, end);
-    });
-  } else {
-    std::vector<float> maxima;
-    if (layout.smoothGroup) {
-      maxima.resize((k + layout.smoothGroup - 1) / layout.smoothGroup);
-      runtimeSmoothMaxima(x.data<float>(), m, k, layout.smoothGroup,
-                          maxima.data());
-    }
-    std::vector<int8_t> activationCodes(m * paddedWidth(k));
-    std::vector<float> tokenScales(m);
-    quantizeActivations(x.data<float>(), m, k, layout.activationMaximum,
-                        maxima.empty() ? nullptr : maxima.data(),
-                        layout.smoothGroup, activationCodes.data(),
+  const float *channels =
+      channelScales.isNull() ? nullptr : channelScales.data<float>();
+  std::vector<float> maxima;
+  if (layout.smoothGroup && layout.activationMaximum != 0.0f) {
+    maxima.resize((k + layout.smoothGroup - 1) / layout.smoothGroup);
+    runtimeSmoothMaxima(x.data<float>(), m, k, layout.smoothGroup,
+                        maxima.data());
+  }
+  const float *smooth = maxima.empty() ? nullptr : maxima.data();
+
+  if (layout.codes == WeightCodes::E4M3 || layout.codes == WeightCodes::E2M1) {
+    MinifloatWeight weight{n,
+                           k,
+                           layout.groupSize,
+                           layout.groups,
+                           codes.data<uint8_t>(),
+                           layout.codes == WeightCodes::E2M1,
+                           scales.data<float>(),
+                           channels};
+    if (!layout.fp8Activations) {
+      parallelFor(n, grain, [&](int64_t begin, int64_t end) {
+        minifloatWeightOnlyLinear(x.data<float>(), m, weight, y, n, begin, end);
+      });
+    } else {
+      // As the interpreter: smooth, then round each row to e4m3 codes.
+      std::vector<float> smoothed(x.data<float>(),
+                                  x.data<float>() + x.numElements());
+      if (smooth)
+        for (int64_t i = 0; i < m * k; ++i)
+          smoothed[i] *= 1.0f / smooth[(i % k) / layout.smoothGroup];
+      std::vector<float> activationCodes(m * k), tokenScales(m);
+      num::quantizeRows(smoothed.data(), m, k, layout.activationMaximum,
+                        /*fp8=*/true, activationCodes.data(),
                         tokenScales.data());
-    IntegerProduct product;
-    product.codes = activationCodes.data();
-    product.tokenScales = tokenScales.data();
-    product.rows = m;
-    product.block = layout.block;
-    product.maxima = maxima.empty() ? nullptr : maxima.data();
-    product.smoothGroup = layout.smoothGroup;
-    parallelFor(n, grain, [&](int64_t begin, int64_t end) {
-      integerLinear(product, weight, y, n, begin, end);
-    });
+      parallelFor(n, grain, [&](int64_t begin, int64_t end) {
+        minifloatLinear(activationCodes.data(), tokenScales.data(), m,
+                        layout.block, smooth, layout.smoothGroup, weight, y, n,
+                        begin, end);
+      });
+    }
+  } else {
+    IntegerWeight weight;
+    weight.n = n;
+    weight.k = k;
+    weight.groupSize = layout.groupSize;
+    weight.groups = layout.groups;
+    if (layout.codes == WeightCodes::Int4)
+      weight.packedInt4 = codes.data<uint8_t>();
+    else
+      weight.codes = codes.data<int8_t>();
+    if (layout.twoLevel)
+      weight.integerScales = scales.data<uint8_t>();
+    else
+      weight.groupScales = scales.data<float>();
+    weight.channelScales = channels;
+    if (layout.activationMaximum == 0.0f) {
+      parallelFor(n, grain, [&](int64_t begin, int64_t end) {
+        weightOnlyLinear(x.data<float>(), m, weight, y, n, begin, end);
+      });
+    } else {
+      std::vector<int8_t> activationCodes(m * paddedWidth(k));
+      std::vector<float> tokenScales(m);
+      quantizeActivations(x.data<float>(), m, k, layout.activationMaximum,
+                          smooth, layout.smoothGroup, activationCodes.data(),
+                          tokenScales.data());
+      IntegerProduct product;
+      product.codes = activationCodes.data();
+      product.tokenScales = tokenScales.data();
+      product.rows = m;
+      product.block = layout.block;
+      product.maxima = smooth;
+      product.smoothGroup = layout.smoothGroup;
+      parallelFor(n, grain, [&](int64_t begin, int64_t end) {
+        integerLinear(product, weight, y, n, begin, end);
+      });
+    }
   }
   if (!bias.isNull())
     for (int64_t i = 0; i < m * n; ++i)

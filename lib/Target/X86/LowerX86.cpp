@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "passes/Passes.h"
 #include "qcc/Interpreter/Interpreter.h"
+#include "qcc/Numerics/Formats.h"
 #include "qcc/Support/Locations.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include <fmt/format.h>
@@ -363,20 +364,26 @@ LogicalResult Lowering::lowerOp(Operation *op) {
 std::string unsupportedQLinear(QLinearOp op) {
   StringRef weight = op.getWeightFormat(),
             activation = op.getActivationFormat();
-  if (weight != "int8" && weight != "int4")
+  bool minifloat = weight == "fp8_e4m3" || weight == "fp4_e2m1";
+  if (weight != "int8" && weight != "int4" && !minifloat)
     return fmt::format("{} weights", weight.str());
-  if (activation != "float" && activation != "int8" && activation != "int4")
+  bool floatActivations = activation == "float";
+  bool integerActivations = activation == "int8" || activation == "int4";
+  if (!floatActivations && !integerActivations && activation != "fp8_e4m3")
     return fmt::format("{} activations", activation.str());
+  if (minifloat == integerActivations && !floatActivations)
+    return fmt::format("{} weights with {} activations", weight.str(),
+                       activation.str());
   if (op.getZeroPoints())
     return "zero points (asymmetric weights)";
   if (op.getLorcU())
     return "LoRC factors";
   bool twoLevel =
       op.getScales().getType().getElementType().isUnsignedInteger(8);
-  if (!twoLevel && !op.getScales().getType().getElementType().isF32())
-    return "scales other than f32 and two-level";
-  if (activation == "float" && (twoLevel || op.getChannelScales()))
-    return "two-level scales with float activations";
+  if (twoLevel && (floatActivations || minifloat))
+    return "two-level scales without integer activations";
+  if (floatActivations && op.getChannelScales() && !minifloat)
+    return "channel scales with float activations";
   return "";
 }
 
@@ -402,25 +409,49 @@ LogicalResult Lowering::lowerQLinear(QLinearOp op) {
   int64_t groupSize = op.getGroupSize();
   if (groupSize <= 0 || groupSize > k)
     groupSize = k;
-  bool int4 = op.getWeightFormat() == "int4";
+  StringRef format = op.getWeightFormat();
   bool twoLevel = scales->kind() == ElementKind::I64;
 
-  // Codes in the kernel's layout.
-  int64_t padded = rt::paddedWidth(k);
-  std::vector<int8_t> dense(n * k);
-  for (int64_t i = 0; i < n * k; ++i)
-    dense[i] = static_cast<int8_t>(codes->values<int64_t>()[i]);
-  int64_t codesOffset;
-  if (int4) {
-    std::vector<uint8_t> packed(n * padded / 2);
-    rt::packInt4(dense.data(), n, k, packed.data());
-    codesOffset = blob.add(packed.data(), packed.size());
+  // Codes in the kernel's layout: the pack functions of the runtime.
+  std::vector<uint8_t> packed;
+  std::string layoutCodes;
+  int64_t rowBytes;
+  if (format == "int8" || format == "int4") {
+    std::vector<int8_t> dense(n * k);
+    for (int64_t i = 0; i < n * k; ++i)
+      dense[i] = static_cast<int8_t>(codes->values<int64_t>()[i]);
+    int64_t padded = rt::paddedWidth(k);
+    if (format == "int4") {
+      rowBytes = padded / 2;
+      packed.resize(n * rowBytes);
+      rt::packInt4(dense.data(), n, k, packed.data());
+      layoutCodes = "Int4";
+    } else {
+      rowBytes = padded;
+      packed.assign(n * padded, 0);
+      for (int64_t row = 0; row < n; ++row)
+        std::copy_n(dense.data() + row * k, k,
+                    reinterpret_cast<int8_t *>(packed.data()) + row * padded);
+      layoutCodes = "Int8";
+    }
   } else {
-    std::vector<int8_t> rows(n * padded, 0);
+    // Minifloat codes are exact values of their format: encoding is exact.
+    ArrayRef<float> values = codes->values<float>();
+    bool e2m1 = format == "fp4_e2m1";
+    rowBytes = e2m1 ? (k + 1) / 2 : k;
+    packed.assign(n * rowBytes, 0);
     for (int64_t row = 0; row < n; ++row)
-      std::copy_n(dense.data() + row * k, k, rows.data() + row * padded);
-    codesOffset = blob.add(rows.data(), rows.size());
+      for (int64_t col = 0; col < k; ++col) {
+        float value = values[row * k + col];
+        if (e2m1)
+          packed[row * rowBytes + col / 2] |= numerics::encodeE2M1(value)
+                                              << (4 * (col % 2));
+        else
+          packed[row * rowBytes + col] = numerics::encodeE4M3(value);
+      }
+    layoutCodes = e2m1 ? "E2M1" : "E4M3";
   }
+  int64_t codesOffset = blob.add(packed.data(), packed.size());
   int64_t scalesOffset;
   if (twoLevel) {
     std::vector<uint8_t> integers(n * groups);
@@ -428,12 +459,13 @@ LogicalResult Lowering::lowerQLinear(QLinearOp op) {
       integers[i] = static_cast<uint8_t>(scales->values<int64_t>()[i]);
     scalesOffset = blob.add(integers.data(), integers.size());
   } else {
+    // f32, e8m0 and e4m3 scales alike, decoded.
     scalesOffset = blob.add(scales->data(), scales->sizeInBytes());
   }
   Location loc = op.getLoc();
   Value codesView = emit(loc, "qcc::rt::weight",
                          {session, std::to_string(codesOffset),
-                          "qcc::rt::DType::U8", cppShape({n, padded})},
+                          "qcc::rt::DType::U8", cppShape({n, rowBytes})},
                          /*hasResult=*/true);
   Value scalesView =
       emit(loc, "qcc::rt::weight",
@@ -450,8 +482,10 @@ LogicalResult Lowering::lowerQLinear(QLinearOp op) {
   float maximum =
       activation == "float" ? 0.0f : getActivationMaximum(activation);
   std::string layout = fmt::format(
-      "qcc::rt::QLinearLayout{{{}, {}, {}, {}, {}, {}, {}, {}, {}}}", n, k,
-      groupSize, groups, cppBool(int4), cppBool(twoLevel), cppFloat(maximum),
+      "qcc::rt::QLinearLayout{{{}, {}, {}, {}, qcc::rt::WeightCodes::{}, {}, "
+      "{}, {}, {}, {}}}",
+      n, k, groupSize, groups, layoutCodes, cppBool(twoLevel),
+      cppFloat(maximum), cppBool(activation == "fp8_e4m3"),
       op.getAccumulationBlock(), op.getRuntimeSmoothGroup().value_or(0));
   values[op.getResult()] =
       call(op, "qcc::rt::qlinear",

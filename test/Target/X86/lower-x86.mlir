@@ -13,7 +13,7 @@
 // CHECK: %[[SC:.*]] = call_opaque "qcc::rt::weight"(%[[S]]) {args = [0 : index, #emitc.opaque<"128">, #emitc.opaque<"qcc::rt::DType::F32">, #emitc.opaque<"qcc::rt::Shape{3, 1}">]}
 // CHECK: %[[Y:.*]] = call_opaque "qcc::rt::qlinear"(%[[S]], %[[X]], %[[W]], %[[SC]])
 // CHECK-SAME: #emitc.opaque<"\22proj\22">
-// CHECK-SAME: #emitc.opaque<"qcc::rt::QLinearLayout{3, 4, 4, 1, false, false, 127.000000f, 4, 0}">
+// CHECK-SAME: #emitc.opaque<"qcc::rt::QLinearLayout{3, 4, 4, 1, qcc::rt::WeightCodes::Int8, false, 127.000000f, false, 4, 0}">
 // CHECK: call_opaque "qcc::rt::release"(%[[W]])
 // CHECK: call_opaque "qcc::rt::release"(%[[SC]])
 // CHECK: call_opaque "qcc::rt::release"(%[[X]])
@@ -33,12 +33,29 @@ func.func @main(%x: tensor<?x4xf32> {qcc.onnx_name = "x", qcc.dim_names = ["rows
 
 // -----
 
+// Tests that fp4 codes are packed two a byte, even columns in the low
+// nibble: 1.0 is 0x2, -0.5 is 0x9, 6.0 is 0x7, 0 is 0x0.
+// CHECK-LABEL: emitc.func @qcc_forward
+// CHECK: call_opaque "qcc::rt::weight"({{.*}}) {args = [0 : index, #emitc.opaque<"0">, #emitc.opaque<"qcc::rt::DType::U8">, #emitc.opaque<"qcc::rt::Shape{2, 2}">]}
+// CHECK: qcc::rt::WeightCodes::E2M1, false, 448.000000f, true
+// CHECK: qcc_weights: "0x4000000092070020
+func.func @main(%x: tensor<?x4xf32>) -> tensor<?x2xf32> {
+  %w = arith.constant dense<[[1.0, -0.5, 6.0, 0.0], [0.0, 0.0, 0.0, 1.0]]> : tensor<2x4xf4E2M1FN>
+  %s = arith.constant dense<1.0> : tensor<2x1xf32>
+  %y = qcc.qlinear %x, %w, %s {activation_format = "fp8_e4m3", group_size = 4 : i64, weight_format = "fp4_e2m1"} : (tensor<?x4xf32>, tensor<2x4xf4E2M1FN>, tensor<2x1xf32>) -> tensor<?x2xf32>
+  return %y : tensor<?x2xf32>
+}
+
+// -----
+
 // Tests that a qlinear the x86 kernels cannot run is refused at its node.
 func.func @main(%x: tensor<?x4xf32>) -> tensor<?x3xf32> {
-  %w = arith.constant dense<1.0> : tensor<3x4xf8E4M3FN>
+  %w = arith.constant dense<1> : tensor<3x4xi8>
   %s = arith.constant dense<1.0> : tensor<3x1xf32>
-  // expected-error @+1 {{the x86 kernels do not run qlinear with fp8_e4m3 weights yet}}
-  %y = qcc.qlinear %x, %w, %s {activation_format = "fp8_e4m3", group_size = 4 : i64, weight_format = "fp8_e4m3"} : (tensor<?x4xf32>, tensor<3x4xf8E4M3FN>, tensor<3x1xf32>) -> tensor<?x3xf32>
+  %u = arith.constant dense<1.0> : tensor<3x2xf16>
+  %v = arith.constant dense<1.0> : tensor<2x4xf16>
+  // expected-error @+1 {{the x86 kernels do not run qlinear with LoRC factors yet}}
+  %y = qcc.qlinear %x, %w, %s lorc %u, %v {activation_format = "int8", group_size = 4 : i64, weight_format = "int8"} : (tensor<?x4xf32>, tensor<3x4xi8>, tensor<3x1xf32>, tensor<3x2xf16>, tensor<2x4xf16>) -> tensor<?x3xf32>
   return %y : tensor<?x3xf32>
 }
 
