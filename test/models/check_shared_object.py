@@ -10,7 +10,7 @@ outputs, `qcc` and qcc-run give the .so's outputs on the same inputs
 linear in float. Prints one line per scheme and output and exits 1 if any
 fails its bound:
 
-- float, w4a16 and mxfp4 (float activations) run f32 products in another
+- float, w4a16 (also with LoRC) and mxfp4 (float activations) run f32 products in another
   summation order than the interpreter's OpenBLAS: relative L2 difference
   <= 1e-5 (measured ~1e-7);
 - schemes with quantized activations (integer products bit for bit with the
@@ -48,8 +48,12 @@ def main():
     reference = np.load(args.reference)
     failed = False
     for scheme in args.schemes:
-        flags = (["--scheme=w4a16", "--keep-float=.*"] if scheme == "float"
-                 else [f"--scheme={scheme}"])
+        # "float" keeps every linear in float; "w4a16+lorc" adds a pass.
+        name, _, extra = scheme.partition("+")
+        flags = (["--scheme=w4a16", "--keep-float=.*"] if name == "float"
+                 else [f"--scheme={name}"])
+        if extra:
+            flags.append(f"--passes=+{extra}")
         base = f"{args.work}/{scheme}"
         run("qcc", args.model, *flags, "--emit=mlir-quant", "-o", base + ".mlir")
         run("qcc-run", base + ".mlir", "--inputs", args.inputs,
@@ -58,7 +62,7 @@ def main():
         run("qcc-run", base + ".so", "--inputs", args.inputs,
             "-o", base + "-so.npz")
         simulated, shared = np.load(base + "-simulated.npz"), np.load(base + "-so.npz")
-        exact = scheme in ("float", "w4a16", "mxfp4")
+        exact = name in ("float", "w4a16", "mxfp4")
         for name in simulated.files:
             sim = simulated[name].astype(np.float64)
             so = shared[name].astype(np.float64)

@@ -97,9 +97,12 @@ struct QLinearLayout {
   /// QLinearOp::getAccumulationBlock; Runtime Smooth group or 0.
   int64_t block, smoothGroup;
 };
+/// `lorcU` [N, r] and `lorcV` [r, K] (f32, or null) add (x · Vᵀ) · Uᵀ
+/// before the bias, as the interpreter does.
 Tensor qlinear(Session *s, Node node, const Tensor &x, const Tensor &codes,
                const Tensor &scales, const Tensor &channelScales,
-               const Tensor &bias, QLinearLayout layout);
+               const Tensor &bias, const Tensor &lorcU, const Tensor &lorcV,
+               QLinearLayout layout);
 /// qcc.quantize's two results: codes (i64 as the interpreter keeps
 /// integers; f32 values for fp8) and per-row scales.
 Tensor quantizeCodes(Session *s, Node node, const Tensor &x, float maximum,

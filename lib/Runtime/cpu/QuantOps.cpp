@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "FloatGemm.h"
 #include "MinifloatKernels.h"
 #include "Ops.h"
 #include "QLinearKernels.h"
@@ -19,6 +20,7 @@ namespace num = qcc::numerics;
 Tensor qcc::rt::qlinear(Session *s, Node node, const Tensor &x,
                         const Tensor &codes, const Tensor &scales,
                         const Tensor &channelScales, const Tensor &bias,
+                        const Tensor &lorcU, const Tensor &lorcV,
                         QLinearLayout layout) {
   if (s->failed())
     return {};
@@ -111,6 +113,20 @@ Tensor qcc::rt::qlinear(Session *s, Node node, const Tensor &x,
         integerLinear(product, weight, y, n, begin, end);
       });
     }
+  }
+  if (!lorcU.isNull()) {
+    // The low-rank correction from the float input: (x · Vᵀ) · Uᵀ.
+    int64_t rank = lorcV.dim(0);
+    std::vector<float> projected(m * rank), correction(m * n);
+    multiplyTransposed(x.data<float>(), m, k, lorcV.data<float>(), rank, k, k,
+                       projected.data(), rank);
+    parallelFor(n, grain, [&](int64_t begin, int64_t end) {
+      multiplyTransposed(projected.data(), m, rank,
+                         lorcU.data<float>() + begin * rank, end - begin, rank,
+                         rank, correction.data() + begin, n);
+    });
+    for (int64_t i = 0; i < m * n; ++i)
+      y[i] += correction[i];
   }
   if (!bias.isNull())
     for (int64_t i = 0; i < m * n; ++i)

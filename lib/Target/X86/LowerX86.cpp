@@ -376,8 +376,6 @@ std::string unsupportedQLinear(QLinearOp op) {
                        activation.str());
   if (op.getZeroPoints())
     return "zero points (asymmetric weights)";
-  if (op.getLorcU())
-    return "LoRC factors";
   bool twoLevel =
       op.getScales().getType().getElementType().isUnsignedInteger(8);
   if (twoLevel && (floatActivations || minifloat))
@@ -473,6 +471,40 @@ LogicalResult Lowering::lowerQLinear(QLinearOp op) {
             twoLevel ? "qcc::rt::DType::U8" : "qcc::rt::DType::F32",
             cppShape({n, groups})},
            /*hasResult=*/true);
+  // LoRC factors in f32, decoded as the interpreter decodes them.
+  CallArg lorcU = std::string("qcc::rt::Tensor()"),
+          lorcV = std::string("qcc::rt::Tensor()");
+  if (op.getLorcU()) {
+    auto decode = [&](Value factor, Value rowScales) -> FailureOr<Value> {
+      FailureOr<HostTensor> values = readConstant(factor);
+      if (failed(values))
+        return failure();
+      int64_t rows = values->shape()[0], columns = values->shape()[1];
+      std::vector<float> decoded(rows * columns);
+      std::vector<float> scaleValues(rows, 1.0f);
+      if (rowScales) {
+        FailureOr<HostTensor> read = readConstant(rowScales);
+        if (failed(read))
+          return failure();
+        scaleValues.assign(read->values<float>().begin(),
+                           read->values<float>().end());
+      }
+      for (int64_t i = 0; i < rows * columns; ++i)
+        decoded[i] = static_cast<float>(values->elementAsDouble(i)) *
+                     scaleValues[i / columns];
+      int64_t offset = blob.add(decoded.data(), decoded.size() * sizeof(float));
+      return emit(loc, "qcc::rt::weight",
+                  {session, std::to_string(offset), "qcc::rt::DType::F32",
+                   cppShape({rows, columns})},
+                  /*hasResult=*/true);
+    };
+    FailureOr<Value> u = decode(op.getLorcU(), op.getLorcUScales());
+    FailureOr<Value> v = decode(op.getLorcV(), op.getLorcVScales());
+    if (failed(u) || failed(v))
+      return failure();
+    lorcU = *u;
+    lorcV = *v;
+  }
   CallArg input = optional(op.getInput());
   CallArg channel = optional(op.getChannelScales());
   CallArg bias = optional(op.getBias());
@@ -489,9 +521,11 @@ LogicalResult Lowering::lowerQLinear(QLinearOp op) {
       op.getAccumulationBlock(), op.getRuntimeSmoothGroup().value_or(0));
   values[op.getResult()] =
       call(op, "qcc::rt::qlinear",
-           {input, codesView, scalesView, channel, bias, layout});
-  for (Value view : {codesView, scalesView})
-    emit(loc, "qcc::rt::release", {view}, /*hasResult=*/false);
+           {input, codesView, scalesView, channel, bias, lorcU, lorcV, layout});
+  for (const CallArg &view :
+       {CallArg(codesView), CallArg(scalesView), lorcU, lorcV})
+    if (auto *value = std::get_if<Value>(&view))
+      emit(loc, "qcc::rt::release", {*value}, /*hasResult=*/false);
   return success();
 }
 

@@ -50,11 +50,26 @@ func.func @main(%x: tensor<?x4xf32>) -> tensor<?x2xf32> {
 
 // Tests that a qlinear the x86 kernels cannot run is refused at its node.
 func.func @main(%x: tensor<?x4xf32>) -> tensor<?x3xf32> {
+  %w = arith.constant dense<1> : tensor<3x4xui8>
+  %s = arith.constant dense<1.0> : tensor<3x1xf32>
+  %z = arith.constant dense<128> : tensor<3x1xui8>
+  // expected-error @+1 {{the x86 kernels do not run qlinear with zero points (asymmetric weights) yet}}
+  %y = qcc.qlinear %x, %w, %s zero_points %z {activation_format = "float", group_size = 4 : i64, weight_format = "int8"} : (tensor<?x4xf32>, tensor<3x4xui8>, tensor<3x1xf32>, tensor<3x1xui8>) -> tensor<?x3xf32>
+  return %y : tensor<?x3xf32>
+}
+
+// -----
+
+// Tests that LoRC factors become f32 views passed with the qlinear.
+// CHECK-LABEL: emitc.func @qcc_forward
+// CHECK: %[[U:.*]] = call_opaque "qcc::rt::weight"({{.*}}#emitc.opaque<"qcc::rt::DType::F32">, #emitc.opaque<"qcc::rt::Shape{3, 2}">]}
+// CHECK: %[[V:.*]] = call_opaque "qcc::rt::weight"({{.*}}#emitc.opaque<"qcc::rt::DType::F32">, #emitc.opaque<"qcc::rt::Shape{2, 4}">]}
+// CHECK: call_opaque "qcc::rt::qlinear"({{.*}}, %[[U]], %[[V]])
+func.func @main(%x: tensor<?x4xf32>) -> tensor<?x3xf32> {
   %w = arith.constant dense<1> : tensor<3x4xi8>
   %s = arith.constant dense<1.0> : tensor<3x1xf32>
   %u = arith.constant dense<1.0> : tensor<3x2xf16>
   %v = arith.constant dense<1.0> : tensor<2x4xf16>
-  // expected-error @+1 {{the x86 kernels do not run qlinear with LoRC factors yet}}
   %y = qcc.qlinear %x, %w, %s lorc %u, %v {activation_format = "int8", group_size = 4 : i64, weight_format = "int8"} : (tensor<?x4xf32>, tensor<3x4xi8>, tensor<3x1xf32>, tensor<3x2xf16>, tensor<2x4xf16>) -> tensor<?x3xf32>
   return %y : tensor<?x3xf32>
 }
