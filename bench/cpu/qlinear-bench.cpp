@@ -1,8 +1,9 @@
 //===- qlinear-bench.cpp - throughput of the CPU qlinear kernels ----------===//
 //
-// qlinear-bench [--threads T] [--repeats R]
+// qlinear-bench [--threads T] [--repeats R] [--m M]
 //
-// For each weight shape N x K and M activation rows: the integer qlinear
+// For each weight shape N x K and M activation rows (1, 16 and 128, or the
+// one --m names): the integer qlinear
 // path (activation quantization + product) with int8 per-channel weights
 // (w8a8), packed int4 two-level weights (w4a8), the weight-only product
 // with packed int4 group-128 weights (w4a16), and OpenBLAS sgemm on f32
@@ -192,9 +193,12 @@ std::vector<Result> measure(int64_t m, int64_t n, int64_t k) {
 } // namespace
 
 int main(int argc, char **argv) {
+  std::vector<int64_t> ms = {1, 16, 128};
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--threads"))
       threads = std::stoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--m"))
+      ms = {std::stoll(argv[i + 1])};
     else if (!std::strcmp(argv[i], "--repeats"))
       repeats = std::stoi(argv[i + 1]);
   }
@@ -208,7 +212,7 @@ int main(int argc, char **argv) {
               "|---|---|---|---|---|---|\n");
   const int64_t shapes[][2] = {{576, 1536}, {4096, 4096}, {4096, 14336}};
   for (auto [n, k] : shapes)
-    for (int64_t m : {1, 16, 128}) {
+    for (int64_t m : ms) {
       std::vector<Result> results = measure(m, n, k);
       std::printf("| %lld x %lld | %lld |", (long long)n, (long long)k,
                   (long long)m);
