@@ -52,40 +52,60 @@ __m256i loadWeights(const IntegerWeight &weight, int64_t column, int64_t c) {
                          _mm256_set1_epi8(8));
 }
 
-/// Σ a·w over columns [s, e) of up to kRowTile activation rows (e rounded
-/// up to the padded width, whose codes are zero). int8 weights multiply as
-/// |w| · (a · sign(w)); int4 ones as (w + 8) · a, less 8 · Σa, which
-/// `prefix` (per row, Σa before each 32-column chunk) gives.
+/// Σ_g scale_g · Σ a·w over the groups g of columns [start, end) of up to
+/// kRowTile activation rows (scale_g the two-level integer scale, or 1),
+/// end rounded up to the padded width, whose codes are zero. int8 weights
+/// multiply as |w| · (a · sign(w)); int4 ones as (w + 8) · a, less 8 · Σa,
+/// which `prefix` (per row, Σa before each 32-column chunk) gives. Each
+/// group's lane sums are scaled in the vector, so one horizontal sum
+/// serves the whole block; integer sums are exact in any order.
 template <bool Int4>
-void dotRows(const IntegerWeight &weight, int64_t column,
-             const int8_t *const *a, const int32_t *const *prefix, int64_t rows,
-             int64_t s, int64_t e, int32_t *dots) {
+void blockDots(const IntegerWeight &weight, int64_t column,
+               const int8_t *const *a, const int32_t *const *prefix,
+               int64_t rows, int64_t start, int64_t end, int32_t *dots) {
   const __m256i ones = _mm256_set1_epi16(1);
-  __m256i sums[kRowTile] = {_mm256_setzero_si256(), _mm256_setzero_si256(),
-                            _mm256_setzero_si256(), _mm256_setzero_si256()};
-  for (int64_t c = s; c < e; c += kCodeAlignment) {
-    __m256i weights, magnitudes;
-    if constexpr (Int4) {
-      magnitudes = loadBiasedInt4(weight, column, c);
-    } else {
-      weights = loadWeights<false>(weight, column, c);
-      magnitudes = _mm256_abs_epi8(weights);
+  int64_t padded = paddedWidth(weight.k);
+  __m256i totals[kRowTile] = {_mm256_setzero_si256(), _mm256_setzero_si256(),
+                              _mm256_setzero_si256(), _mm256_setzero_si256()};
+  int32_t corrections[kRowTile] = {0, 0, 0, 0};
+  for (int64_t s = start; s < end;) {
+    int64_t e = std::min(end, (s / weight.groupSize + 1) * weight.groupSize);
+    int64_t stop = e == weight.k ? padded : e;
+    __m256i sums[kRowTile] = {_mm256_setzero_si256(), _mm256_setzero_si256(),
+                              _mm256_setzero_si256(), _mm256_setzero_si256()};
+    for (int64_t c = s; c < stop; c += kCodeAlignment) {
+      __m256i weights, magnitudes;
+      if constexpr (Int4) {
+        magnitudes = loadBiasedInt4(weight, column, c);
+      } else {
+        weights = loadWeights<false>(weight, column, c);
+        magnitudes = _mm256_abs_epi8(weights);
+      }
+      for (int64_t r = 0; r < rows; ++r) {
+        __m256i codes =
+            _mm256_loadu_si256(reinterpret_cast<const __m256i *>(a[r] + c));
+        if constexpr (!Int4)
+          codes = _mm256_sign_epi8(codes, weights);
+        __m256i pairs = _mm256_maddubs_epi16(magnitudes, codes);
+        sums[r] = _mm256_add_epi32(sums[r], _mm256_madd_epi16(pairs, ones));
+      }
     }
+    int32_t scale = integerScale(weight, column, s);
     for (int64_t r = 0; r < rows; ++r) {
-      __m256i codes =
-          _mm256_loadu_si256(reinterpret_cast<const __m256i *>(a[r] + c));
-      if constexpr (!Int4)
-        codes = _mm256_sign_epi8(codes, weights);
-      __m256i pairs = _mm256_maddubs_epi16(magnitudes, codes);
-      sums[r] = _mm256_add_epi32(sums[r], _mm256_madd_epi16(pairs, ones));
+      totals[r] =
+          scale == 1 ? _mm256_add_epi32(totals[r], sums[r])
+                     : _mm256_add_epi32(totals[r],
+                                        _mm256_mullo_epi32(
+                                            sums[r], _mm256_set1_epi32(scale)));
+      if constexpr (Int4)
+        corrections[r] +=
+            scale * 8 *
+            (prefix[r][stop / kCodeAlignment] - prefix[r][s / kCodeAlignment]);
     }
+    s = e;
   }
-  for (int64_t r = 0; r < rows; ++r) {
-    dots[r] = horizontalSum(sums[r]);
-    if constexpr (Int4)
-      dots[r] -=
-          8 * (prefix[r][e / kCodeAlignment] - prefix[r][s / kCodeAlignment]);
-  }
+  for (int64_t r = 0; r < rows; ++r)
+    dots[r] = horizontalSum(totals[r]) - corrections[r];
 }
 
 template <bool Int4>
@@ -119,18 +139,8 @@ void integerLinearAvx2(const IntegerProduct &product,
       float sums[kRowTile] = {0.0f, 0.0f, 0.0f, 0.0f};
       for (int64_t start = 0; start < k; start += product.block) {
         int64_t blockEnd = std::min(start + product.block, k);
-        int32_t acc[kRowTile] = {0, 0, 0, 0};
-        for (int64_t s = start; s < blockEnd;) {
-          int64_t e =
-              std::min(blockEnd, (s / weight.groupSize + 1) * weight.groupSize);
-          int32_t dots[kRowTile];
-          dotRows<Int4>(weight, column, a, prefix, rows, s, e == k ? padded : e,
-                        dots);
-          int32_t scale = integerScale(weight, column, s);
-          for (int64_t r = 0; r < rows; ++r)
-            acc[r] += dots[r] * scale;
-          s = e;
-        }
+        int32_t acc[kRowTile];
+        blockDots<Int4>(weight, column, a, prefix, rows, start, blockEnd, acc);
         float scale = blockScale(product, weight, column, start);
         for (int64_t r = 0; r < rows; ++r)
           sums[r] += static_cast<float>(acc[r]) * scale;
