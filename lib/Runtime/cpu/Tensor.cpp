@@ -54,10 +54,14 @@ Tensor Tensor::allocate(DType dtype, Shape shape) {
   tensor.type = dtype;
   tensor.dims = std::move(shape);
   // One spare byte so that empty tensors still have a non-null buffer.
-  size_t bytes = tensor.sizeInBytes() + 1;
-  tensor.storage.reset(new uint8_t[bytes]);
-  std::memset(tensor.storage.get(), 0, bytes);
+  tensor.storage.reset(new uint8_t[tensor.sizeInBytes() + 1]);
   tensor.bytes = tensor.storage.get();
+  return tensor;
+}
+
+Tensor Tensor::zeros(DType dtype, Shape shape) {
+  Tensor tensor = allocate(dtype, std::move(shape));
+  std::memset(tensor.storage.get(), 0, tensor.sizeInBytes() + 1);
   return tensor;
 }
 

@@ -32,8 +32,10 @@ int64_t numElementsOf(const Shape &shape);
 class Tensor {
 public:
   Tensor() = default;
-  /// A new zero-filled tensor.
+  /// A new tensor whose elements the caller writes (not initialized).
   static Tensor allocate(DType dtype, Shape shape);
+  /// A new zero-filled tensor.
+  static Tensor zeros(DType dtype, Shape shape);
   /// A tensor over bytes someone else keeps alive (weights, caller inputs).
   static Tensor borrow(DType dtype, Shape shape, const void *data);
 

@@ -312,7 +312,7 @@ Tensor qcc::rt::trilu(Session *s, Node, const Tensor &x, bool upper,
                       int64_t k) {
   if (s->failed())
     return {};
-  Tensor result = Tensor::allocate(x.dtype(), x.shape());
+  Tensor result = Tensor::zeros(x.dtype(), x.shape());
   int64_t rows = x.dim(x.rank() - 2), cols = x.shape().back();
   size_t size = dtypeSize(x.dtype());
   for (int64_t i = 0; i < x.numElements(); ++i) {
