@@ -33,7 +33,56 @@ multiplyTransposedAvx2(const float *x, int64_t m, int64_t ldx, const float *w,
   int64_t vectorEnd = k / 8 * 8;
   for (int64_t block = 0; block < n; block += kColumnBlock) {
     int64_t blockEnd = std::min(n, block + kColumnBlock);
-    for (int64_t i = 0; i < m; ++i) {
+    int64_t i = 0;
+    // Two rows by four columns: 8 accumulators, 6 loads per 8 FMAs.
+    for (; i + 2 <= m && blockEnd - block >= 4; i += 2) {
+      const float *r0 = x + i * ldx, *r1 = r0 + ldx;
+      int64_t j = block;
+      for (; j + 4 <= blockEnd; j += 4) {
+        const float *w0 = w + j * ldw, *w1 = w0 + ldw, *w2 = w1 + ldw,
+                    *w3 = w2 + ldw;
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0,
+               b1 = a0, b2 = a0, b3 = a0;
+        for (int64_t p = 0; p < vectorEnd; p += 8) {
+          __m256 u = _mm256_loadu_ps(r0 + p), v = _mm256_loadu_ps(r1 + p);
+          __m256 c0 = _mm256_loadu_ps(w0 + p), c1 = _mm256_loadu_ps(w1 + p),
+                 c2 = _mm256_loadu_ps(w2 + p), c3 = _mm256_loadu_ps(w3 + p);
+          a0 = _mm256_fmadd_ps(u, c0, a0);
+          a1 = _mm256_fmadd_ps(u, c1, a1);
+          a2 = _mm256_fmadd_ps(u, c2, a2);
+          a3 = _mm256_fmadd_ps(u, c3, a3);
+          b0 = _mm256_fmadd_ps(v, c0, b0);
+          b1 = _mm256_fmadd_ps(v, c1, b1);
+          b2 = _mm256_fmadd_ps(v, c2, b2);
+          b3 = _mm256_fmadd_ps(v, c3, b3);
+        }
+        float t[8] = {horizontalSum(a0), horizontalSum(a1), horizontalSum(a2),
+                      horizontalSum(a3), horizontalSum(b0), horizontalSum(b1),
+                      horizontalSum(b2), horizontalSum(b3)};
+        const float *columns[4] = {w0, w1, w2, w3};
+        for (int64_t p = vectorEnd; p < k; ++p)
+          for (int c = 0; c < 4; ++c) {
+            t[c] += r0[p] * columns[c][p];
+            t[4 + c] += r1[p] * columns[c][p];
+          }
+        std::copy(t, t + 4, y + i * ldy + j);
+        std::copy(t + 4, t + 8, y + (i + 1) * ldy + j);
+      }
+      // Leftover columns of this pair of rows.
+      for (; j < blockEnd; ++j)
+        for (int64_t r = i; r < i + 2; ++r) {
+          const float *row = x + r * ldx, *wj = w + j * ldw;
+          __m256 acc = _mm256_setzero_ps();
+          for (int64_t p = 0; p < vectorEnd; p += 8)
+            acc = _mm256_fmadd_ps(_mm256_loadu_ps(row + p),
+                                  _mm256_loadu_ps(wj + p), acc);
+          float t = horizontalSum(acc);
+          for (int64_t p = vectorEnd; p < k; ++p)
+            t += row[p] * wj[p];
+          y[r * ldy + j] = t;
+        }
+    }
+    for (; i < m; ++i) {
       const float *row = x + i * ldx;
       int64_t j = block;
       for (; j + 4 <= blockEnd; j += 4) {

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "lib/Runtime/cpu/QLinearKernels.h"
+#include "lib/Runtime/cpu/FloatGemm.h"
 #include "lib/Runtime/cpu/QLinearKernelsInternal.h"
 #include "qcc/Numerics/Activations.h"
 #include "qcc/Numerics/Formats.h"
@@ -155,8 +156,37 @@ void weightOnlyLinearPortable(const float *x, int64_t rows,
   }
 }
 
+/// Many rows: dequantize 16 columns at a time, as the interpreter does
+/// (code · (group scale · channel scale)), then one f32 product over all
+/// rows, so each code is decoded once rather than once per 4 rows.
+void weightOnlyLinearDequantized(const float *x, int64_t rows,
+                                 const IntegerWeight &weight, float *y,
+                                 int64_t ldy, int64_t begin, int64_t end) {
+  constexpr int64_t kColumns = 16;
+  int64_t k = weight.k;
+  std::vector<int8_t> codes(paddedWidth(k));
+  std::vector<float> decoded(kColumns * k);
+  for (int64_t first = begin; first < end; first += kColumns) {
+    int64_t count = std::min(kColumns, end - first);
+    for (int64_t c = 0; c < count; ++c) {
+      int64_t column = first + c;
+      unpackRow(weight, column, codes.data());
+      for (int64_t j = 0; j < k; ++j) {
+        float scale =
+            weight.groupScales[column * weight.groups + j / weight.groupSize];
+        if (weight.channelScales)
+          scale *= weight.channelScales[column];
+        decoded[c * k + j] = static_cast<float>(codes[j]) * scale;
+      }
+    }
+    multiplyTransposed(x, rows, k, decoded.data(), count, k, k, y + first, ldy);
+  }
+}
+
 void weightOnlyLinear(const float *x, int64_t rows, const IntegerWeight &weight,
                       float *y, int64_t ldy, int64_t begin, int64_t end) {
+  if (rows >= kDequantizeRows)
+    return weightOnlyLinearDequantized(x, rows, weight, y, ldy, begin, end);
   if (hasAvx2() && __builtin_cpu_supports("fma") &&
       (weight.groupSize % kCodeAlignment == 0 || weight.groupSize >= weight.k))
     return weightOnlyLinearAvx2(x, rows, weight, y, ldy, begin, end);

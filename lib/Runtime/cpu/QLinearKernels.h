@@ -92,6 +92,10 @@ void integerLinearPortable(const IntegerProduct &product,
                            const IntegerWeight &weight, float *y, int64_t ldy,
                            int64_t begin, int64_t end);
 
+/// From this many rows on, weightOnlyLinear dequantizes blocks of columns
+/// and multiplies in f32 instead of converting codes per row tile.
+constexpr int64_t kDequantizeRows = 8;
+
 /// The weight-only product (activation_format = float, w4a16): y[r, c] =
 /// Σ_k x[r, k] · code[c, k] · group_scale[c, g(k)] for output columns c in
 /// [begin, end), x [rows, k] in f32. It sums in another order than the
