@@ -193,6 +193,12 @@ void weightOnlyLinear(const float *x, int64_t rows, const IntegerWeight &weight,
   weightOnlyLinearPortable(x, rows, weight, y, ldy, begin, end);
 }
 
+bool hasVnni() {
+  static const bool supported = __builtin_cpu_supports("avx512vnni") &&
+                                __builtin_cpu_supports("avx512vl");
+  return supported;
+}
+
 bool hasAvx2() {
   static const bool supported = __builtin_cpu_supports("avx2");
   return supported;
@@ -204,7 +210,8 @@ void integerLinear(const IntegerProduct &product, const IntegerWeight &weight,
     return size % kCodeAlignment == 0 || size >= weight.k;
   };
   if (hasAvx2() && aligned(product.block) && aligned(weight.groupSize))
-    return integerLinearAvx2(product, weight, y, ldy, begin, end);
+    return hasVnni() ? integerLinearVnni(product, weight, y, ldy, begin, end)
+                     : integerLinearAvx2(product, weight, y, ldy, begin, end);
   integerLinearPortable(product, weight, y, ldy, begin, end);
 }
 

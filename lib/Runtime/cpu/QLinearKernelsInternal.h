@@ -31,6 +31,15 @@ void integerLinearAvx2(const IntegerProduct &product,
                        const IntegerWeight &weight, float *y, int64_t ldy,
                        int64_t begin, int64_t end);
 
+/// integerLinearAvx2 with AVX-512 VNNI (vpdpbusd on 256-bit registers);
+/// the same bits.
+void integerLinearVnni(const IntegerProduct &product,
+                       const IntegerWeight &weight, float *y, int64_t ldy,
+                       int64_t begin, int64_t end);
+
+/// Whether this CPU runs integerLinearVnni.
+bool hasVnni();
+
 /// weightOnlyLinear with AVX2 and FMA; groups are multiples of
 /// kCodeAlignment or span all of K.
 void weightOnlyLinearAvx2(const float *x, int64_t rows,
