@@ -67,26 +67,6 @@ void packInt4(const int8_t *codes, int64_t n, int64_t k, uint8_t *packed) {
   }
 }
 
-float blockScale(const IntegerProduct &product, const IntegerWeight &weight,
-                 int64_t column, int64_t start) {
-  float scale =
-      weight.groupScales
-          ? weight
-                .groupScales[column * weight.groups + start / weight.groupSize]
-          : 1.0f;
-  if (product.maxima)
-    scale *= product.maxima[start / product.smoothGroup];
-  return scale;
-}
-
-float finishOutput(float sum, const IntegerProduct &product,
-                   const IntegerWeight &weight, int64_t row, int64_t column) {
-  float value = sum * product.tokenScales[row];
-  if (weight.channelScales)
-    value *= weight.channelScales[column];
-  return value;
-}
-
 void integerLinearPortable(const IntegerProduct &product,
                            const IntegerWeight &weight, float *y, int64_t ldy,
                            int64_t begin, int64_t end) {

@@ -9,12 +9,29 @@ namespace qcc::rt {
 
 /// The float factor of the block starting at column `start`: its group
 /// scale (1 with two-level scales) times its Runtime Smooth maximum.
-float blockScale(const IntegerProduct &product, const IntegerWeight &weight,
-                 int64_t column, int64_t start);
+/// Inline: every output of every block calls it.
+inline float blockScale(const IntegerProduct &product,
+                        const IntegerWeight &weight, int64_t column,
+                        int64_t start) {
+  float scale =
+      weight.groupScales
+          ? weight
+                .groupScales[column * weight.groups + start / weight.groupSize]
+          : 1.0f;
+  if (product.maxima)
+    scale *= product.maxima[start / product.smoothGroup];
+  return scale;
+}
 
 /// (sum · token scale) · channel scale.
-float finishOutput(float sum, const IntegerProduct &product,
-                   const IntegerWeight &weight, int64_t row, int64_t column);
+inline float finishOutput(float sum, const IntegerProduct &product,
+                          const IntegerWeight &weight, int64_t row,
+                          int64_t column) {
+  float value = sum * product.tokenScales[row];
+  if (weight.channelScales)
+    value *= weight.channelScales[column];
+  return value;
+}
 
 /// The two-level integer scale of the group holding column `c`, else 1.
 inline int32_t integerScale(const IntegerWeight &weight, int64_t column,

@@ -2,6 +2,63 @@
 
 #include "Tensor.h"
 #include <cstring>
+#include <mutex>
+#include <unordered_map>
+
+namespace {
+
+/// Buffers of released tensors, kept by size for the next tensor of that
+/// size: a model runs the same shapes layer after layer and run after run,
+/// and a fresh large buffer per op costs page faults and the kernel zeroing
+/// pages. Holds at most kMaxHeld bytes; beyond that, buffers are freed.
+class BufferPool {
+public:
+  static constexpr size_t kMaxHeld = size_t(512) << 20;
+
+  uint8_t *take(size_t bytes) {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      auto it = free.find(bytes);
+      if (it != free.end() && !it->second.empty()) {
+        uint8_t *buffer = it->second.back();
+        it->second.pop_back();
+        held -= bytes;
+        return buffer;
+      }
+    }
+    return new uint8_t[bytes];
+  }
+
+  void give(uint8_t *buffer, size_t bytes) {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (held + bytes <= kMaxHeld) {
+        free[bytes].push_back(buffer);
+        held += bytes;
+        return;
+      }
+    }
+    delete[] buffer;
+  }
+
+  ~BufferPool() {
+    for (auto &[bytes, buffers] : free)
+      for (uint8_t *buffer : buffers)
+        delete[] buffer;
+  }
+
+private:
+  std::mutex mutex;
+  std::unordered_map<size_t, std::vector<uint8_t *>> free;
+  size_t held = 0;
+};
+
+BufferPool &pool() {
+  static BufferPool instance;
+  return instance;
+}
+
+} // namespace
 
 using namespace qcc::rt;
 
@@ -54,7 +111,11 @@ Tensor Tensor::allocate(DType dtype, Shape shape) {
   tensor.type = dtype;
   tensor.dims = std::move(shape);
   // One spare byte so that empty tensors still have a non-null buffer.
-  tensor.storage.reset(new uint8_t[tensor.sizeInBytes() + 1]);
+  size_t bytes = tensor.sizeInBytes() + 1;
+  tensor.storage =
+      std::shared_ptr<uint8_t[]>(pool().take(bytes), [bytes](uint8_t *buffer) {
+        pool().give(buffer, bytes);
+      });
   tensor.bytes = tensor.storage.get();
   return tensor;
 }
