@@ -12,6 +12,7 @@
 #include "qcc/Numerics/Formats.h"
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -173,14 +174,24 @@ void weightOnlyLinear(const float *x, int64_t rows, const IntegerWeight &weight,
   weightOnlyLinearPortable(x, rows, weight, y, ldy, begin, end);
 }
 
+/// QCC_ISA=portable makes the runtime behave as on a CPU without AVX2
+/// (to compare paths, or to check a deployment's refusal).
+static bool portableOnly() {
+  const char *isa = std::getenv("QCC_ISA");
+  return isa && std::strcmp(isa, "portable") == 0;
+}
+
 bool hasVnni() {
-  static const bool supported = __builtin_cpu_supports("avx512vnni") &&
+  static const bool supported = hasAvx2() &&
+                                __builtin_cpu_supports("avx512vnni") &&
                                 __builtin_cpu_supports("avx512vl");
   return supported;
 }
 
 bool hasAvx2() {
-  static const bool supported = __builtin_cpu_supports("avx2");
+  static const bool supported = __builtin_cpu_supports("avx2") &&
+                                __builtin_cpu_supports("fma") &&
+                                !portableOnly();
   return supported;
 }
 

@@ -109,7 +109,8 @@ void weightOnlyLinearPortable(const float *x, int64_t rows,
                               const IntegerWeight &weight, float *y,
                               int64_t ldy, int64_t begin, int64_t end);
 
-/// Whether this CPU runs the AVX2 kernels.
+/// Whether this CPU runs the AVX2 kernels (with FMA); false when the
+/// environment sets QCC_ISA=portable.
 bool hasAvx2();
 
 } // namespace qcc::rt

@@ -25,8 +25,8 @@ typedef const char *(*qcc_model_error_fn)(const qcc_model *);
 enum { BATCH = 1, SEQ = 3, PAST = 2, TOTAL = PAST + SEQ, HIDDEN = 64 };
 
 int main(int argc, char **argv) {
-  if (argc != 2) {
-    printf("usage: abi_client model.so\n");
+  if (argc != 2 && argc != 3) {
+    printf("usage: abi_client model.so [create]\n");
     return 1;
   }
   void *handle = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
@@ -46,7 +46,14 @@ int main(int argc, char **argv) {
   printf("abi version %u\n", qcc_abi_version());
 
   qcc_model *model = NULL;
-  qcc_status status = qcc_model_create(QCC_ABI_VERSION + 1, &model);
+  qcc_status status;
+  if (argc == 3 && strcmp(argv[2], "create") == 0) {
+    status = qcc_model_create(QCC_ABI_VERSION, &model);
+    printf("create: status %d, model %s: %s\n", status,
+           model ? "set" : "NULL", qcc_model_error(NULL));
+    return 0;
+  }
+  status = qcc_model_create(QCC_ABI_VERSION + 1, &model);
   printf("create with another version: status %d, model %s: %s\n", status,
          model ? "set" : "NULL", qcc_model_error(NULL));
   status = qcc_model_create(QCC_ABI_VERSION, &model);
