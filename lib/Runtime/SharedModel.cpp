@@ -75,24 +75,25 @@ SharedModel::~SharedModel() {
     dlclose(handle);
 }
 
-std::vector<std::string> SharedModel::inputNames() const {
+/// The names `info` reports for indices [0, count).
+template <typename Info>
+static std::vector<std::string> namesOf(const qcc_model *model, size_t count,
+                                        Info info) {
   std::vector<std::string> names;
-  for (size_t i = 0, e = api->numInputs(model); i < e; ++i) {
-    qcc_tensor_info info;
-    api->inputInfo(model, i, &info);
-    names.push_back(info.name);
+  for (size_t i = 0; i < count; ++i) {
+    qcc_tensor_info entry;
+    info(model, i, &entry);
+    names.push_back(entry.name);
   }
   return names;
 }
 
+std::vector<std::string> SharedModel::inputNames() const {
+  return namesOf(model, api->numInputs(model), api->inputInfo);
+}
+
 std::vector<std::string> SharedModel::outputNames() const {
-  std::vector<std::string> names;
-  for (size_t i = 0, e = api->numOutputs(model); i < e; ++i) {
-    qcc_tensor_info info;
-    api->outputInfo(model, i, &info);
-    names.push_back(info.name);
-  }
-  return names;
+  return namesOf(model, api->numOutputs(model), api->outputInfo);
 }
 
 std::string SharedModel::metadata(llvm::StringRef key) const {

@@ -14,10 +14,6 @@ using namespace qcc::rt;
 
 namespace {
 
-int64_t normalizeAxis(int64_t axis, int64_t rank) {
-  return axis < 0 ? axis + rank : axis;
-}
-
 int64_t product(const Shape &shape, size_t begin, size_t end) {
   int64_t count = 1;
   for (size_t i = begin; i < end; ++i)

@@ -64,6 +64,11 @@ private:
   const void *bytes = nullptr;
 };
 
+/// An ONNX axis, negative from the back, as an index in [0, rank).
+inline int64_t normalizeAxis(int64_t axis, int64_t rank) {
+  return axis < 0 ? axis + rank : axis;
+}
+
 /// Row-major strides of `shape`.
 Shape stridesOf(const Shape &shape);
 /// Strides of `shape` broadcast to `target` (0 along broadcast dimensions).

@@ -14,10 +14,6 @@ using namespace qcc::rt;
 
 namespace {
 
-int64_t normalizeAxis(int64_t axis, int64_t rank) {
-  return axis < 0 ? axis + rank : axis;
-}
-
 Shape valuesOf(const Tensor &t) {
   return Shape(t.data<int64_t>(), t.data<int64_t>() + t.numElements());
 }

@@ -35,16 +35,6 @@ namespace {
 /// One argument of a runtime call: an IR value or a C++ literal.
 using CallArg = std::variant<Value, std::string>;
 
-std::string cppString(StringRef text) {
-  std::string quoted = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\')
-      quoted += '\\';
-    quoted += c;
-  }
-  return quoted + "\"";
-}
-
 std::string cppFloat(double value) {
   if (std::isinf(value))
     return value > 0 ? "INFINITY" : "-INFINITY";
@@ -192,6 +182,11 @@ LogicalResult Lowering::lowerOp(Operation *op) {
     return call(op, "qcc::rt::unary",
                 {enumArg("Unary", kind), optional(op->getOperand(0))});
   };
+  auto reduction = [&](auto reduce, StringRef kind) {
+    return call(op, "qcc::rt::reduce",
+                {enumArg("Reduction", kind), optional(reduce.getInput()),
+                 cppShape(reduce.getAxes()), cppBool(reduce.getKeepdims())});
+  };
   auto simple = [&](StringRef kernel, SmallVector<CallArg> extra = {}) {
     SmallVector<CallArg> args = operandsOf(op);
     llvm::append_range(args, extra);
@@ -270,24 +265,9 @@ LogicalResult Lowering::lowerOp(Operation *op) {
                  cppFloat(attention.getScale().convertToDouble()),
                  cppFloat(masked)});
           })
-          .Case([&](ReduceMeanOp reduce) {
-            return call(
-                op, "qcc::rt::reduce",
-                {enumArg("Reduction", "Mean"), optional(reduce.getInput()),
-                 cppShape(reduce.getAxes()), cppBool(reduce.getKeepdims())});
-          })
-          .Case([&](ReduceSumOp reduce) {
-            return call(
-                op, "qcc::rt::reduce",
-                {enumArg("Reduction", "Sum"), optional(reduce.getInput()),
-                 cppShape(reduce.getAxes()), cppBool(reduce.getKeepdims())});
-          })
-          .Case([&](ReduceMaxOp reduce) {
-            return call(
-                op, "qcc::rt::reduce",
-                {enumArg("Reduction", "Max"), optional(reduce.getInput()),
-                 cppShape(reduce.getAxes()), cppBool(reduce.getKeepdims())});
-          })
+          .Case([&](ReduceMeanOp reduce) { return reduction(reduce, "Mean"); })
+          .Case([&](ReduceSumOp reduce) { return reduction(reduce, "Sum"); })
+          .Case([&](ReduceMaxOp reduce) { return reduction(reduce, "Max"); })
           .Case([&](DequantizeOp) { return simple("qcc::rt::dequantize"); })
           .Case([&](HadamardOp hadamard) {
             return simple("qcc::rt::hadamard",
