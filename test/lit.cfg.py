@@ -20,6 +20,9 @@ config.environment["PYTHONDONTWRITEBYTECODE"] = "1"
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%models", os.path.join(config.test_source_root, "models")))
 config.substitutions.append(("%include", os.path.join(os.path.dirname(config.test_source_root), "include")))
+config.substitutions.append(
+    ("%unittests", os.path.join(config.qcc_obj_root, "test", "unit", "QccUnitTests"))
+)
 config.excludes.append("Inputs")
 
 # CUDA compiles need nvcc (present in CI at /usr/local/cuda, with no GPU).

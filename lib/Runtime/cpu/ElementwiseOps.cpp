@@ -1,6 +1,7 @@
 //===- ElementwiseOps.cpp - elementwise kernels of generated models -------===//
 
 #include "Ops.h"
+#include "ThreadPool.h"
 #include <cmath>
 #include <cstring>
 
@@ -212,8 +213,10 @@ Tensor qcc::rt::unary(Session *s, Node node, Unary kind, const Tensor &x) {
   }
   const float *in = x.data<float>();
   float *out = result.mutableData<float>();
-  for (int64_t i = 0; i < count; ++i)
-    out[i] = applyUnary(kind, in[i]);
+  parallelFor(count, kElementGrain, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i)
+      out[i] = applyUnary(kind, in[i]);
+  });
   return result;
 }
 

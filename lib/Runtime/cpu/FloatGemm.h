@@ -22,6 +22,21 @@ void multiplyTransposed(const float *x, int64_t m, int64_t ldx, const float *w,
 void multiply(const float *a, int64_t m, int64_t lda, const float *b, int64_t n,
               int64_t ldb, int64_t k, float *c, int64_t ldc);
 
+/// out[j] = code[j] · (groupScales[j / groupSize] · channelScale) for
+/// j < k: a dequantized weight row, formed as the interpreter forms it
+/// (channelScale 1 when there is none). One scale per group, so the inner
+/// loop vectorizes.
+template <typename Code>
+void dequantizeRow(const Code *codes, int64_t k, int64_t groupSize,
+                   const float *groupScales, float channelScale, float *out) {
+  for (int64_t start = 0, g = 0; start < k; start += groupSize, ++g) {
+    float scale = groupScales[g] * channelScale;
+    int64_t stop = start + groupSize < k ? start + groupSize : k;
+    for (int64_t j = start; j < stop; ++j)
+      out[j] = static_cast<float>(codes[j]) * scale;
+  }
+}
+
 } // namespace qcc::rt
 
 #endif // QCC_RUNTIME_CPU_FLOATGEMM_H

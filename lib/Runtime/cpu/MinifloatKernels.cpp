@@ -66,13 +66,12 @@ void qcc::rt::minifloatWeightOnlyLinear(const float *x, int64_t rows,
     int64_t count = std::min(kColumns, end - first);
     decodeColumns(w, first, count, decoded.data());
     // The dequantized weight, as the interpreter forms it.
-    for (int64_t c = 0; c < count; ++c)
-      for (int64_t j = 0; j < w.k; ++j) {
-        float scale = w.groupScales[(first + c) * w.groups + j / w.groupSize];
-        if (w.channelScales)
-          scale *= w.channelScales[first + c];
-        decoded[c * w.k + j] *= scale;
-      }
+    for (int64_t c = 0; c < count; ++c) {
+      float *row = decoded.data() + c * w.k;
+      dequantizeRow(row, w.k, w.groupSize,
+                    w.groupScales + (first + c) * w.groups,
+                    w.channelScales ? w.channelScales[first + c] : 1.0f, row);
+    }
     multiplyTransposed(x, rows, w.k, decoded.data(), count, w.k, w.k, y + first,
                        ldy);
   }

@@ -27,34 +27,42 @@ Tensor normalize(const Tensor &x, int64_t size, float epsilon, bool center,
                  const float *scale, const float *bias) {
   Tensor result = Tensor::allocate(DType::F32, x.shape());
   int64_t rows = size ? x.numElements() / size : 0;
-  for (int64_t r = 0; r < rows; ++r) {
-    const float *in = x.data<float>() + r * size;
-    float *out = result.mutableData<float>() + r * size;
-    double mean = 0.0, squares = 0.0;
-    if (center) {
+  int64_t grain =
+      std::max<int64_t>(1, kElementGrain / std::max<int64_t>(1, size));
+  parallelFor(rows, grain, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const float *in = x.data<float>() + r * size;
+      float *out = result.mutableData<float>() + r * size;
+      double mean = 0.0, squares = 0.0;
+      if (center) {
+        for (int64_t i = 0; i < size; ++i)
+          mean += in[i];
+        mean /= size;
+      }
       for (int64_t i = 0; i < size; ++i)
-        mean += in[i];
-      mean /= size;
+        squares += (in[i] - mean) * (in[i] - mean);
+      double inverse = 1.0 / std::sqrt(squares / size + epsilon);
+      for (int64_t i = 0; i < size; ++i) {
+        double y = (in[i] - mean) * inverse * scale[i];
+        out[i] = static_cast<float>(bias ? y + bias[i] : y);
+      }
     }
-    for (int64_t i = 0; i < size; ++i)
-      squares += (in[i] - mean) * (in[i] - mean);
-    double inverse = 1.0 / std::sqrt(squares / size + epsilon);
-    for (int64_t i = 0; i < size; ++i) {
-      double y = (in[i] - mean) * inverse * scale[i];
-      out[i] = static_cast<float>(bias ? y + bias[i] : y);
-    }
-  }
+  });
   return result;
 }
 
 /// Softmax of `count` values spaced `stride` apart, in place.
 void softmaxInPlace(float *data, int64_t count, int64_t stride) {
+  // std::fmax's result (NaN ignored) without its library call.
   float maximum = -INFINITY;
   for (int64_t i = 0; i < count; ++i)
-    maximum = std::fmax(maximum, data[i * stride]);
+    maximum = data[i * stride] > maximum ? data[i * stride] : maximum;
   double sum = 0.0;
   for (int64_t i = 0; i < count; ++i) {
-    float e = std::exp(data[i * stride] - maximum);
+    // Below -104, expf is 0 (2^-150 is e^-103.97), reached through its
+    // slow underflow path: masked scores take that path by the thousand.
+    float shifted = data[i * stride] - maximum;
+    float e = shifted < -104.0f ? 0.0f : std::exp(shifted);
     data[i * stride] = e;
     sum += e;
   }
@@ -173,10 +181,12 @@ Tensor qcc::rt::silu(Session *s, Node, const Tensor &x) {
   if (s->failed())
     return {};
   Tensor result = Tensor::allocate(DType::F32, x.shape());
-  for (int64_t i = 0; i < x.numElements(); ++i) {
-    float v = x.data<float>()[i];
-    result.mutableData<float>()[i] = v / (1.0f + std::exp(-v));
-  }
+  const float *in = x.data<float>();
+  float *out = result.mutableData<float>();
+  parallelFor(x.numElements(), kElementGrain, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i)
+      out[i] = in[i] / (1.0f + std::exp(-in[i]));
+  });
   return result;
 }
 
@@ -197,12 +207,26 @@ Tensor qcc::rt::rotary(Session *s, Node node, const Tensor &x,
   float *out = result.mutableData<float>();
   Shape strides[2] = {broadcastStrides(cos.shape(), shape),
                       broadcastStrides(sin.shape(), shape)};
-  forEachIndex(shape, strides, 2, [&](int64_t i, const int64_t *offsets) {
-    int64_t d = i % width;
-    float rotated = d < half ? -in[i + half] : in[i - half];
-    out[i] = in[i] * cos.data<float>()[offsets[0]] +
-             rotated * sin.data<float>()[offsets[1]];
-  });
+  int64_t rows = width ? x.numElements() / width : 0;
+  parallelFor(
+      rows, std::max<int64_t>(1, kElementGrain / std::max<int64_t>(1, width)),
+      [&](int64_t begin, int64_t end) {
+        for (int64_t row = begin; row < end; ++row) {
+          const float *cosines =
+              cos.data<float>() +
+              broadcastOffset(row * width, shape, strides[0]);
+          const float *sines = sin.data<float>() +
+                               broadcastOffset(row * width, shape, strides[1]);
+          int64_t cosStep = strides[0].back(), sinStep = strides[1].back();
+          const float *rowIn = in + row * width;
+          float *rowOut = out + row * width;
+          for (int64_t d = 0; d < width; ++d) {
+            float rotated = d < half ? -rowIn[d + half] : rowIn[d - half];
+            rowOut[d] =
+                rowIn[d] * cosines[d * cosStep] + rotated * sines[d * sinStep];
+          }
+        }
+      });
   return result;
 }
 

@@ -8,6 +8,7 @@
 #include "lib/Runtime/cpu/QLinearKernels.h"
 #include "lib/Runtime/cpu/FloatGemm.h"
 #include "lib/Runtime/cpu/QLinearKernelsInternal.h"
+#include "lib/Runtime/cpu/ThreadPool.h"
 #include "qcc/Numerics/Activations.h"
 #include "qcc/Numerics/Formats.h"
 #include <algorithm>
@@ -20,38 +21,58 @@ namespace qcc::rt {
 
 void runtimeSmoothMaxima(const float *x, int64_t rows, int64_t k, int64_t group,
                          float *maxima) {
+  // Per column first (a loop that vectorizes), then per group.
+  std::vector<float> columns(k, 0.0f);
+  if (hasAvx2())
+    columnMaximaAvx2(x, rows, k, columns.data());
+  else
+    for (int64_t row = 0; row < rows; ++row)
+      for (int64_t col = 0; col < k; ++col)
+        columns[col] = std::max(columns[col], std::fabs(x[row * k + col]));
   int64_t groups = (k + group - 1) / group;
-  std::fill(maxima, maxima + groups, 0.0f);
-  for (int64_t row = 0; row < rows; ++row)
-    for (int64_t col = 0; col < k; ++col)
-      maxima[col / group] =
-          std::max(maxima[col / group], std::fabs(x[row * k + col]));
-  for (int64_t g = 0; g < groups; ++g)
-    maxima[g] = maxima[g] > 0.0f ? maxima[g] : 1.0f;
+  for (int64_t g = 0; g < groups; ++g) {
+    float maximum = 0.0f;
+    for (int64_t col = g * group; col < std::min(k, (g + 1) * group); ++col)
+      maximum = std::max(maximum, columns[col]);
+    maxima[g] = maximum > 0.0f ? maximum : 1.0f;
+  }
 }
 
 void quantizeActivations(const float *x, int64_t rows, int64_t k, float qmax,
                          const float *maxima, int64_t smoothGroup,
                          int8_t *codes, float *scales) {
   int64_t padded = paddedWidth(k);
-  auto limit = static_cast<int32_t>(qmax);
-  std::vector<float> smoothed(maxima ? k : 0);
-  for (int64_t row = 0; row < rows; ++row) {
-    const float *in = x + row * k;
-    if (maxima) {
-      for (int64_t col = 0; col < k; ++col)
-        smoothed[col] = in[col] * (1.0f / maxima[col / smoothGroup]);
-      in = smoothed.data();
+  // Runtime Smooth multiplies by 1 / maximum, as the interpreter does.
+  std::vector<float> inverses(maxima ? k : 0);
+  for (int64_t col = 0; maxima && col < k; ++col)
+    inverses[col] = 1.0f / maxima[col / smoothGroup];
+  const float *smooth = maxima ? inverses.data() : nullptr;
+  // Rows are independent: pieces of at least ~16k values.
+  int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, k));
+  parallelFor(rows, grain, [&](int64_t begin, int64_t end) {
+    std::vector<float> smoothed(maxima ? k : 0);
+    for (int64_t row = begin; row < end; ++row) {
+      const float *in = x + row * k;
+      if (smooth) {
+        for (int64_t col = 0; col < k; ++col)
+          smoothed[col] = in[col] * smooth[col];
+        in = smoothed.data();
+      }
+      int8_t *out = codes + row * padded;
+      if (hasAvx2()) {
+        scales[row] = quantizeRowAvx2(in, k, qmax, out);
+      } else {
+        float scale = numerics::rowScale(in, k, qmax);
+        float inverse = 1.0f / scale;
+        auto limit = static_cast<int32_t>(qmax);
+        for (int64_t col = 0; col < k; ++col)
+          out[col] = static_cast<int8_t>(
+              numerics::quantizeInt(in[col], inverse, 0, -limit, limit));
+        scales[row] = scale;
+      }
+      std::memset(out + k, 0, padded - k);
     }
-    float scale = numerics::rowScale(in, k, qmax);
-    float inverse = 1.0f / scale;
-    int8_t *out = codes + row * padded;
-    for (int64_t col = 0; col < k; ++col)
-      out[col] = static_cast<int8_t>(
-          numerics::quantizeInt(in[col], inverse, 0, -limit, limit));
-    std::memset(out + k, 0, padded - k);
-    scales[row] = scale;
-  }
+  });
 }
 
 void packInt4(const int8_t *codes, int64_t n, int64_t k, uint8_t *packed) {
@@ -152,13 +173,10 @@ void weightOnlyLinearDequantized(const float *x, int64_t rows,
     for (int64_t c = 0; c < count; ++c) {
       int64_t column = first + c;
       unpackRow(weight, column, codes.data());
-      for (int64_t j = 0; j < k; ++j) {
-        float scale =
-            weight.groupScales[column * weight.groups + j / weight.groupSize];
-        if (weight.channelScales)
-          scale *= weight.channelScales[column];
-        decoded[c * k + j] = static_cast<float>(codes[j]) * scale;
-      }
+      dequantizeRow(codes.data(), k, weight.groupSize,
+                    weight.groupScales + column * weight.groups,
+                    weight.channelScales ? weight.channelScales[column] : 1.0f,
+                    decoded.data() + c * k);
     }
     multiplyTransposed(x, rows, k, decoded.data(), count, k, k, y + first, ldy);
   }
@@ -168,8 +186,11 @@ void weightOnlyLinear(const float *x, int64_t rows, const IntegerWeight &weight,
                       float *y, int64_t ldy, int64_t begin, int64_t end) {
   if (rows >= kDequantizeRows)
     return weightOnlyLinearDequantized(x, rows, weight, y, ldy, begin, end);
-  if (hasAvx2() && __builtin_cpu_supports("fma") &&
-      (weight.groupSize % kCodeAlignment == 0 || weight.groupSize >= weight.k))
+  bool aligned =
+      weight.groupSize % kCodeAlignment == 0 || weight.groupSize >= weight.k;
+  if (aligned && weight.packedInt4 && hasAvx512())
+    return weightOnlyInt4Avx512(x, rows, weight, y, ldy, begin, end);
+  if (aligned && hasAvx2())
     return weightOnlyLinearAvx2(x, rows, weight, y, ldy, begin, end);
   weightOnlyLinearPortable(x, rows, weight, y, ldy, begin, end);
 }
@@ -179,13 +200,6 @@ void weightOnlyLinear(const float *x, int64_t rows, const IntegerWeight &weight,
 static bool portableOnly() {
   const char *isa = std::getenv("QCC_ISA");
   return isa && std::strcmp(isa, "portable") == 0;
-}
-
-bool hasVnni() {
-  static const bool supported = hasAvx2() &&
-                                __builtin_cpu_supports("avx512vnni") &&
-                                __builtin_cpu_supports("avx512vl");
-  return supported;
 }
 
 bool hasAvx2() {
@@ -200,9 +214,13 @@ void integerLinear(const IntegerProduct &product, const IntegerWeight &weight,
   auto aligned = [&](int64_t size) {
     return size % kCodeAlignment == 0 || size >= weight.k;
   };
-  if (hasAvx2() && aligned(product.block) && aligned(weight.groupSize))
-    return hasVnni() ? integerLinearVnni(product, weight, y, ldy, begin, end)
-                     : integerLinearAvx2(product, weight, y, ldy, begin, end);
+  bool alignedSizes = aligned(product.block) && aligned(weight.groupSize);
+  if (alignedSizes && hasVnni512())
+    return product.rows >= kIntegerGemmRows
+               ? integerGemmAvx512(product, weight, y, ldy, begin, end)
+               : integerGemvAvx512(product, weight, y, ldy, begin, end);
+  if (hasAvx2() && alignedSizes)
+    return integerLinearAvx2(product, weight, y, ldy, begin, end);
   integerLinearPortable(product, weight, y, ldy, begin, end);
 }
 

@@ -48,20 +48,48 @@ void integerLinearAvx2(const IntegerProduct &product,
                        const IntegerWeight &weight, float *y, int64_t ldy,
                        int64_t begin, int64_t end);
 
-/// integerLinearAvx2 with AVX-512 VNNI (vpdpbusd on 256-bit registers);
-/// the same bits.
-void integerLinearVnni(const IntegerProduct &product,
+/// From this many activation rows on, integerLinear runs integerGemmAvx512
+/// where the CPU has it.
+constexpr int64_t kIntegerGemmRows = 8;
+
+/// integerLinear for many rows with 512-bit VNNI: 16-column panels packed
+/// per call, 8-row tiles; the same bits. Blocks and groups as for
+/// integerLinearAvx2.
+void integerGemmAvx512(const IntegerProduct &product,
                        const IntegerWeight &weight, float *y, int64_t ldy,
                        int64_t begin, int64_t end);
 
-/// Whether this CPU runs integerLinearVnni.
-bool hasVnni();
+/// integerLinear for fewer rows with 512-bit VNNI, on the stored layout;
+/// the same bits.
+void integerGemvAvx512(const IntegerProduct &product,
+                       const IntegerWeight &weight, float *y, int64_t ldy,
+                       int64_t begin, int64_t end);
+
+/// Whether this CPU runs integerGemmAvx512 and integerGemvAvx512.
+bool hasVnni512();
+
+/// columns[c] = max(columns[c], max over rows |x[r, c]|), NaN ignored.
+void columnMaximaAvx2(const float *x, int64_t rows, int64_t k, float *columns);
+
+/// One row of quantizeActivations (no smoothing) with AVX2: writes k codes
+/// and returns the row's scale; the same bits as numerics::rowScale and
+/// numerics::quantizeInt.
+float quantizeRowAvx2(const float *x, int64_t k, float qmax, int8_t *codes);
 
 /// weightOnlyLinear with AVX2 and FMA; groups are multiples of
 /// kCodeAlignment or span all of K.
 void weightOnlyLinearAvx2(const float *x, int64_t rows,
                           const IntegerWeight &weight, float *y, int64_t ldy,
                           int64_t begin, int64_t end);
+
+/// weightOnlyLinear for packed int4 with AVX-512 (few rows); groups are
+/// multiples of kCodeAlignment or span all of K.
+void weightOnlyInt4Avx512(const float *x, int64_t rows,
+                          const IntegerWeight &weight, float *y, int64_t ldy,
+                          int64_t begin, int64_t end);
+
+/// Whether this CPU runs weightOnlyInt4Avx512.
+bool hasAvx512();
 
 /// Row `column` of the weight's codes as int8 in `out` (paddedWidth(k)
 /// codes), unpacking int4.

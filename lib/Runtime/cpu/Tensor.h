@@ -76,6 +76,17 @@ Shape broadcastStrides(const Shape &shape, const Shape &target);
 /// The numpy broadcast of two shapes, or false when they do not broadcast.
 bool broadcastShapes(const Shape &a, const Shape &b, Shape &result);
 
+/// The offset under `strides` of element `index` (row-major) of `shape`.
+inline int64_t broadcastOffset(int64_t index, const Shape &shape,
+                               const Shape &strides) {
+  int64_t offset = 0;
+  for (size_t d = shape.size(); d-- > 0;) {
+    offset += index % shape[d] * strides[d];
+    index /= shape[d];
+  }
+  return offset;
+}
+
 /// Calls body(i, offsets) for every element i of `shape` in row-major order
 /// with its element offset under each stride vector (`count` of them).
 template <typename Body>

@@ -3,9 +3,11 @@
 #include "ThreadPool.h"
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <exception>
+#include <immintrin.h>
 #include <mutex>
 #include <sched.h>
 #include <thread>
@@ -17,6 +19,14 @@ namespace {
 
 thread_local bool insidePiece = false;
 
+/// How long an idle worker polls for the next job before it sleeps. A
+/// decode step hands the workers a few hundred small jobs, each shorter
+/// than a futex wake-up; polling for a little longer than the gap between
+/// two jobs keeps those wake-ups off the critical path.
+constexpr auto kPollTime = std::chrono::microseconds(2000);
+
+inline void relax() { _mm_pause(); }
+
 class Pool {
 public:
   explicit Pool(int64_t threads) {
@@ -26,7 +36,7 @@ public:
   ~Pool() {
     {
       std::lock_guard<std::mutex> lock(mutex);
-      stopping = true;
+      stopping.store(true);
     }
     wake.notify_all();
     for (std::thread &worker : workers)
@@ -34,21 +44,24 @@ public:
   }
   int64_t size() const { return static_cast<int64_t>(workers.size()) + 1; }
 
+  /// Every worker takes part in every job (finding no piece left is
+  /// taking part): a job's fields stay unchanged until all have finished.
   void run(int64_t count, int64_t pieces,
            const std::function<void(int64_t, int64_t)> &body) {
-    std::unique_lock<std::mutex> lock(mutex);
     job = {&body, count, pieces};
-    next = 0;
-    unfinished = pieces;
+    next.store(0, std::memory_order_relaxed);
+    finishedWorkers.store(0, std::memory_order_relaxed);
     failure = nullptr;
-    ++generation;
-    lock.unlock();
-    wake.notify_all();
+    generation.fetch_add(1); // publishes the job
+    if (sleepers.load() > 0) {
+      std::lock_guard<std::mutex> lock(mutex);
+      wake.notify_all();
+    }
     runPieces();
-    lock.lock();
-    // No worker may still be inside this job when the next one starts.
-    done.wait(lock, [&] { return unfinished == 0 && active == 0; });
-    job.body = nullptr;
+    auto workerCount = static_cast<int64_t>(workers.size());
+    for (int64_t spins = 0;
+         finishedWorkers.load(std::memory_order_acquire) < workerCount; ++spins)
+      spins < 4096 ? relax() : std::this_thread::yield();
     if (failure)
       std::rethrow_exception(failure);
   }
@@ -69,40 +82,47 @@ private:
         std::lock_guard<std::mutex> lock(mutex);
         failure = std::current_exception();
       }
-      std::lock_guard<std::mutex> lock(mutex);
-      if (--unfinished == 0)
-        done.notify_all();
     }
     insidePiece = false;
   }
 
-  void work() {
-    uint64_t seen = 0;
+  /// Polls for a generation other than `seen`, then sleeps until one.
+  void awaitJob(uint64_t seen) {
+    auto deadline = std::chrono::steady_clock::now() + kPollTime;
+    for (int64_t spins = 1; generation.load() == seen; ++spins) {
+      relax();
+      if (spins % 256 == 0 && std::chrono::steady_clock::now() > deadline)
+        break;
+    }
+    if (generation.load() != seen)
+      return;
     std::unique_lock<std::mutex> lock(mutex);
-    while (true) {
-      wake.wait(lock, [&] { return stopping || generation != seen; });
-      if (stopping)
+    // Counted before the check, so that run() either sees a sleeper and
+    // notifies or this check sees its new generation.
+    sleepers.fetch_add(1);
+    wake.wait(lock,
+              [&] { return stopping.load() || generation.load() != seen; });
+    sleepers.fetch_sub(1);
+  }
+
+  void work() {
+    for (uint64_t seen = 0;;) {
+      awaitJob(seen);
+      if (stopping.load())
         return;
-      seen = generation;
-      if (!job.body)
-        continue;
-      ++active;
-      lock.unlock();
+      seen = generation.load(std::memory_order_acquire);
       runPieces();
-      lock.lock();
-      if (--active == 0 && unfinished == 0)
-        done.notify_all();
+      finishedWorkers.fetch_add(1, std::memory_order_release);
     }
   }
 
   std::vector<std::thread> workers;
   std::mutex mutex;
-  std::condition_variable wake, done;
+  std::condition_variable wake;
   Job job;
-  std::atomic<int64_t> next{0};
-  int64_t unfinished = 0, active = 0;
-  uint64_t generation = 0;
-  bool stopping = false;
+  std::atomic<uint64_t> generation{0};
+  std::atomic<int64_t> next{0}, finishedWorkers{0}, sleepers{0};
+  std::atomic<bool> stopping{false};
   std::exception_ptr failure;
 };
 

@@ -15,6 +15,10 @@
 
 namespace qcc::rt {
 
+/// Elements per piece for elementwise kernels: below this, handing work
+/// to another thread costs more than it saves.
+constexpr int64_t kElementGrain = 32768;
+
 /// Calls body(begin, end) over [0, count) in pieces of at least `grain`
 /// on the pool's threads. Returns after every piece ran; an exception from
 /// a piece (std::bad_alloc) is rethrown here.

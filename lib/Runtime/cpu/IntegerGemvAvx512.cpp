@@ -1,0 +1,221 @@
+//===- IntegerGemvAvx512.cpp - the integer qlinear product for few rows ---===//
+//
+// The integer product of QLinearKernels.h for 1-7 activation rows (decode)
+// with AVX-512 VNNI on 512-bit registers, reading the weights in the
+// layout the lowering stores (rows of codes; int4 in packInt4's order).
+// Weights become unsigned by a bias (int8 + 128 by flipping the sign bit,
+// int4 + 8 by flipping the nibble's top bit), one vpdpbusd multiplies 64 of
+// them by 64 activation codes, and the bias comes back out per group as
+// bias · Σa. 32 packed int4 bytes hold codes 0-15 | 32-47 in their low
+// nibbles and 16-31 | 48-63 in their high ones: the bytes are spread over
+// the four 128-bit lanes as B0 B0 B1 B1, and the odd lanes shifted by 4, so
+// the lanes hold codes in order. Groups, blocks and the float epilogue
+// follow integerLinearPortable: the same bits.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lib/Runtime/cpu/QLinearKernelsInternal.h"
+#include <algorithm>
+#include <immintrin.h>
+#include <type_traits>
+#include <vector>
+
+namespace qcc::rt {
+
+namespace {
+
+constexpr int64_t kMaxRows = 4;
+
+/// 64 weight codes of `column` from code c, biased to unsigned.
+template <bool Int4>
+__m512i loadBiased64(const IntegerWeight &weight, int64_t padded,
+                     int64_t column, int64_t c) {
+  if constexpr (!Int4)
+    return _mm512_xor_si512(
+        _mm512_loadu_si512(weight.codes + column * padded + c),
+        _mm512_set1_epi8(static_cast<char>(0x80)));
+  __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(
+      weight.packedInt4 + (column * padded + c) / 2));
+  __m512i spread = _mm512_shuffle_i64x2(_mm512_castsi256_si512(bytes),
+                                        _mm512_castsi256_si512(bytes),
+                                        _MM_SHUFFLE(1, 1, 0, 0));
+  __m512i shifted = _mm512_srlv_epi16(
+      spread, _mm512_setr_epi64(0, 0, 0x0004000400040004, 0x0004000400040004, 0,
+                                0, 0x0004000400040004, 0x0004000400040004));
+  // (x & 0x0F) ^ 0x08 in one ternary-logic op.
+  return _mm512_ternarylogic_epi32(shifted, _mm512_set1_epi8(0x0F),
+                                   _mm512_set1_epi8(0x08), 0x6A);
+}
+
+/// 32 weight codes from code c (the last chunk of a row), biased.
+template <bool Int4>
+__m256i loadBiased32(const IntegerWeight &weight, int64_t padded,
+                     int64_t column, int64_t c) {
+  if constexpr (!Int4)
+    return _mm256_xor_si256(
+        _mm256_loadu_si256(reinterpret_cast<const __m256i *>(
+            weight.codes + column * padded + c)),
+        _mm256_set1_epi8(static_cast<char>(0x80)));
+  __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(
+      weight.packedInt4 + (column * padded + c) / 2));
+  const __m128i low = _mm_set1_epi8(0x0F);
+  __m256i nibbles = _mm256_set_m128i(
+      _mm_and_si128(_mm_srli_epi16(bytes, 4), low), _mm_and_si128(bytes, low));
+  return _mm256_xor_si256(nibbles, _mm256_set1_epi8(0x08));
+}
+
+/// The lane sums of up to four vectors (missing ones zero), in order.
+template <int Count> __m128i laneSums(const __m512i *v) {
+  __m512i x[4];
+  for (int i = 0; i < 4; ++i)
+    x[i] = i < Count ? v[i] : _mm512_setzero_si512();
+  __m512i ab = _mm512_add_epi32(_mm512_unpacklo_epi32(x[0], x[1]),
+                                _mm512_unpackhi_epi32(x[0], x[1]));
+  __m512i cd = _mm512_add_epi32(_mm512_unpacklo_epi32(x[2], x[3]),
+                                _mm512_unpackhi_epi32(x[2], x[3]));
+  // Each 128-bit lane now holds partial sums of a, b, c, d in order.
+  __m512i abcd = _mm512_add_epi32(_mm512_unpacklo_epi64(ab, cd),
+                                  _mm512_unpackhi_epi64(ab, cd));
+  __m256i half = _mm256_add_epi32(_mm512_castsi512_si256(abcd),
+                                  _mm512_extracti64x4_epi64(abcd, 1));
+  return _mm_add_epi32(_mm256_castsi256_si128(half),
+                       _mm256_extracti128_si256(half, 1));
+}
+
+/// y for `Rows` rows by `Columns` columns from (row, column): the integer
+/// sums of a block stay in vectors and are reduced together, four at most.
+template <bool Int4, int Rows, int Columns>
+void multiplyTile(const IntegerProduct &product, const IntegerWeight &weight,
+                  const int32_t *chunkSums, int64_t row, int64_t column,
+                  float *y, int64_t ldy) {
+  static_assert(Rows * Columns <= 4, "four sums per reduction");
+  constexpr int kUnits = Rows * Columns;
+  int64_t k = weight.k, padded = paddedWidth(k);
+  int64_t chunks = padded / kCodeAlignment;
+  constexpr int32_t bias = Int4 ? 8 : 128;
+  const int8_t *a[Rows];
+  for (int r = 0; r < Rows; ++r)
+    a[r] = product.codes + (row + r) * padded;
+  float sums[kUnits] = {};
+  for (int64_t start = 0; start < k; start += product.block) {
+    int64_t blockEnd = std::min(start + product.block, k);
+    __m512i totals[kUnits];
+    int32_t corrections[kUnits] = {};
+    for (int u = 0; u < kUnits; ++u)
+      totals[u] = _mm512_setzero_si512();
+    for (int64_t s = start; s < blockEnd;) {
+      int64_t e =
+          std::min(blockEnd, (s / weight.groupSize + 1) * weight.groupSize);
+      int64_t stop = e == k ? padded : e;
+      __m512i dots[kUnits];
+      for (int u = 0; u < kUnits; ++u)
+        dots[u] = _mm512_setzero_si512();
+      int64_t c = s;
+      for (; c + 64 <= stop; c += 64)
+        for (int j = 0; j < Columns; ++j) {
+          __m512i w = loadBiased64<Int4>(weight, padded, column + j, c);
+          for (int r = 0; r < Rows; ++r)
+            dots[r * Columns + j] = _mm512_dpbusd_epi32(
+                dots[r * Columns + j], w, _mm512_loadu_si512(a[r] + c));
+        }
+      if (c < stop)
+        for (int j = 0; j < Columns; ++j) {
+          __m512i w = _mm512_zextsi256_si512(
+              loadBiased32<Int4>(weight, padded, column + j, c));
+          for (int r = 0; r < Rows; ++r)
+            dots[r * Columns + j] = _mm512_dpbusd_epi32(
+                dots[r * Columns + j], w,
+                _mm512_zextsi256_si512(_mm256_loadu_si256(
+                    reinterpret_cast<const __m256i *>(a[r] + c))));
+        }
+      for (int j = 0; j < Columns; ++j) {
+        int32_t scale = integerScale(weight, column + j, s);
+        for (int r = 0; r < Rows; ++r) {
+          int u = r * Columns + j;
+          totals[u] = _mm512_add_epi32(
+              totals[u], scale == 1 ? dots[u]
+                                    : _mm512_mullo_epi32(
+                                          dots[u], _mm512_set1_epi32(scale)));
+          const int32_t *prefix = chunkSums + (row + r) * (chunks + 1);
+          corrections[u] +=
+              scale * bias *
+              (prefix[stop / kCodeAlignment] - prefix[s / kCodeAlignment]);
+        }
+      }
+      s = e;
+    }
+    alignas(16) int32_t exact[4];
+    _mm_store_si128(reinterpret_cast<__m128i *>(exact),
+                    laneSums<kUnits>(totals));
+    for (int j = 0; j < Columns; ++j) {
+      float scale = blockScale(product, weight, column + j, start);
+      for (int r = 0; r < Rows; ++r) {
+        int u = r * Columns + j;
+        sums[u] += static_cast<float>(exact[u] - corrections[u]) * scale;
+      }
+    }
+  }
+  for (int r = 0; r < Rows; ++r)
+    for (int j = 0; j < Columns; ++j)
+      y[(row + r) * ldy + column + j] = finishOutput(
+          sums[r * Columns + j], product, weight, row + r, column + j);
+}
+
+template <bool Int4>
+void multiplyColumns(const IntegerProduct &product, const IntegerWeight &weight,
+                     const int32_t *chunkSums, float *y, int64_t ldy,
+                     int64_t begin, int64_t end) {
+  auto tiles = [&](auto rows, auto columns, int64_t row, int64_t &column) {
+    constexpr int R = decltype(rows)::value, C = decltype(columns)::value;
+    for (; column + C <= end; column += C)
+      multiplyTile<Int4, R, C>(product, weight, chunkSums, row, column, y, ldy);
+  };
+  using One = std::integral_constant<int, 1>;
+  for (int64_t row = 0; row < product.rows; row += kMaxRows) {
+    int64_t column = begin;
+    switch (std::min(kMaxRows, product.rows - row)) {
+    case 4:
+      tiles(std::integral_constant<int, 4>(), One(), row, column);
+      break;
+    case 3:
+      tiles(std::integral_constant<int, 3>(), One(), row, column);
+      break;
+    case 2:
+      tiles(std::integral_constant<int, 2>(), std::integral_constant<int, 2>(),
+            row, column);
+      break;
+    default:
+      tiles(One(), std::integral_constant<int, 4>(), row, column);
+    }
+    // Columns left over from wider tiles, one at a time.
+    for (int64_t r = row; r < std::min(row + kMaxRows, product.rows); ++r)
+      for (int64_t c = column; c < end; ++c)
+        multiplyTile<Int4, 1, 1>(product, weight, chunkSums, r, c, y, ldy);
+  }
+}
+
+} // namespace
+
+void integerGemvAvx512(const IntegerProduct &product,
+                       const IntegerWeight &weight, float *y, int64_t ldy,
+                       int64_t begin, int64_t end) {
+  int64_t padded = paddedWidth(weight.k), chunks = padded / kCodeAlignment;
+  // Per row, Σa before each 32-code chunk, for taking the bias back out.
+  std::vector<int32_t> chunkSums(product.rows * (chunks + 1));
+  for (int64_t r = 0; r < product.rows; ++r) {
+    int32_t *prefix = &chunkSums[r * (chunks + 1)];
+    prefix[0] = 0;
+    for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+      int32_t sum = 0;
+      for (int64_t j = 0; j < kCodeAlignment; ++j)
+        sum += product.codes[r * padded + chunk * kCodeAlignment + j];
+      prefix[chunk + 1] = prefix[chunk] + sum;
+    }
+  }
+  if (weight.packedInt4)
+    return multiplyColumns<true>(product, weight, chunkSums.data(), y, ldy,
+                                 begin, end);
+  multiplyColumns<false>(product, weight, chunkSums.data(), y, ldy, begin, end);
+}
+
+} // namespace qcc::rt
