@@ -29,13 +29,17 @@
 using namespace qcc;
 namespace cl = llvm::cl;
 
+static cl::OptionCategory category("qcc-eval options");
 static cl::opt<std::string> referencePath("reference", cl::Required,
-                                          cl::desc("The float model"));
+                                          cl::desc("The float model"),
+                                          cl::cat(category));
 static cl::opt<std::string> windowsPath("windows", cl::Required,
                                         cl::desc("Windows (.npz, one sample "
-                                                 "per window)"));
+                                                 "per window)"),
+                                        cl::cat(category));
 static cl::list<std::string> modelPaths(cl::Positional,
-                                        cl::desc("<model.mlir|model.so>..."));
+                                        cl::desc("<model.mlir|model.so>..."),
+                                        cl::cat(category));
 
 namespace {
 
@@ -64,6 +68,7 @@ struct Totals {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv, "qcc-eval: perplexity and KL\n");
   mlir::DialectRegistry registry;
   registerPipelineDialects(registry);

@@ -14,7 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "lib/Runtime/cpu/QLinearKernelsInternal.h"
+#include "lib/Runtime/cpu/BiasedCodesAvx512.h"
 #include <algorithm>
 #include <immintrin.h>
 #include <type_traits>
@@ -125,25 +125,64 @@ void multiplyTile(const IntegerProduct &product, const IntegerWeight &weight,
   }
 }
 
+/// out[q] = dword q of every row, for 16 rows of 16 dwords.
+void transpose16x16(const __m512i *rows, __m512i *out) {
+  __m512i t[16], u[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_epi32(rows[i], rows[i + 1]);
+    t[i + 1] = _mm512_unpackhi_epi32(rows[i], rows[i + 1]);
+  }
+  // u[g + e], lane L: dword 4L + e of rows g..g+3.
+  for (int g = 0; g < 16; g += 4) {
+    u[g] = _mm512_unpacklo_epi64(t[g], t[g + 2]);
+    u[g + 1] = _mm512_unpackhi_epi64(t[g], t[g + 2]);
+    u[g + 2] = _mm512_unpacklo_epi64(t[g + 1], t[g + 3]);
+    u[g + 3] = _mm512_unpackhi_epi64(t[g + 1], t[g + 3]);
+  }
+  for (int e = 0; e < 4; ++e) {
+    __m512i even = _mm512_shuffle_i32x4(u[e], u[4 + e], 0x88),
+            odd = _mm512_shuffle_i32x4(u[e], u[4 + e], 0xDD),
+            evenHigh = _mm512_shuffle_i32x4(u[8 + e], u[12 + e], 0x88),
+            oddHigh = _mm512_shuffle_i32x4(u[8 + e], u[12 + e], 0xDD);
+    out[e] = _mm512_shuffle_i32x4(even, evenHigh, 0x88);
+    out[8 + e] = _mm512_shuffle_i32x4(even, evenHigh, 0xDD);
+    out[4 + e] = _mm512_shuffle_i32x4(odd, oddHigh, 0x88);
+    out[12 + e] = _mm512_shuffle_i32x4(odd, oddHigh, 0xDD);
+  }
+}
+
+/// The panel's lines: 64 codes of each of the 16 columns (missing ones
+/// zero codes) are loaded biased and transposed as dwords.
+template <bool Int4> void packLines(const IntegerWeight &weight, Panel &panel) {
+  int64_t padded = paddedWidth(weight.k);
+  const __m512i zero = _mm512_set1_epi8(static_cast<char>(Int4 ? 0x08 : 0x80));
+  __m512i rows[16], lines[16];
+  for (int64_t j = 0; j < padded; j += 64) {
+    bool whole = j + 64 <= padded;
+    for (int64_t c = 0; c < kPanelColumns; ++c)
+      rows[c] = c >= panel.count ? zero
+                : whole ? loadBiased64<Int4>(weight, padded, panel.first + c, j)
+                        : _mm512_zextsi256_si512(loadBiased32<Int4>(
+                              weight, padded, panel.first + c, j));
+    transpose16x16(rows, lines);
+    for (int64_t q = 0; q < (whole ? 16 : 8); ++q)
+      _mm512_storeu_si512(panel.lines.data() + (j / 4 + q) * 64, lines[q]);
+  }
+}
+
 void fillPanel(const IntegerProduct &product, const IntegerWeight &weight,
-               const std::vector<Segment> &segments, int32_t bias,
-               std::vector<int8_t> &row, Panel &panel) {
+               const std::vector<Segment> &segments, Panel &panel) {
   int64_t padded = paddedWidth(weight.k);
   panel.lines.resize(padded * kPanelColumns);
   panel.integerScales.assign(segments.size() * kPanelColumns, 1);
   panel.blockScales.assign(segments.size() * kPanelColumns, 0.0f);
+  if (weight.packedInt4)
+    packLines<true>(weight, panel);
+  else
+    packLines<false>(weight, panel);
   for (int64_t c = 0; c < kPanelColumns; ++c) {
     int64_t column = panel.first + c;
     bool real = c < panel.count;
-    if (real)
-      unpackRow(weight, column, row.data());
-    else
-      std::fill(row.begin(), row.end(), 0);
-    // Biased, then copied four codes at a time (both loops vectorize).
-    for (int64_t j = 0; j < padded; ++j)
-      row[j] = static_cast<int8_t>(row[j] + bias);
-    for (int64_t j = 0; j < padded; j += 4)
-      __builtin_memcpy(&panel.lines[j * 16 + c * 4], &row[j], 4);
     panel.channelScales[c] =
         real && weight.channelScales ? weight.channelScales[column] : 1.0f;
     if (!real)
@@ -169,18 +208,25 @@ void integerGemmAvx512(const IntegerProduct &product,
   int32_t bias = weight.packedInt4 ? 8 : 128;
   // Σa per row and segment, for taking the bias back out.
   std::vector<int32_t> segmentSums(product.rows * segments.size());
+  const __m512i ones = _mm512_set1_epi8(1);
   for (int64_t r = 0; r < product.rows; ++r)
     for (size_t s = 0; s < segments.size(); ++s) {
-      int32_t sum = 0;
-      for (int64_t j = segments[s].begin; j < segments[s].end; ++j)
-        sum += product.codes[r * padded + j];
-      segmentSums[r * segments.size() + s] = sum;
+      const int8_t *codes = product.codes + r * padded;
+      __m512i sum = _mm512_setzero_si512();
+      int64_t j = segments[s].begin;
+      for (; j + 64 <= segments[s].end; j += 64)
+        sum = _mm512_dpbusd_epi32(sum, ones, _mm512_loadu_si512(codes + j));
+      if (j < segments[s].end) // segments end at multiples of 32
+        sum = _mm512_dpbusd_epi32(
+            sum, ones,
+            _mm512_zextsi256_si512(_mm256_loadu_si256(
+                reinterpret_cast<const __m256i *>(codes + j))));
+      segmentSums[r * segments.size() + s] = _mm512_reduce_add_epi32(sum);
     }
-  std::vector<int8_t> row(padded);
   Panel panel;
   for (panel.first = begin; panel.first < end; panel.first += kPanelColumns) {
     panel.count = std::min(kPanelColumns, end - panel.first);
-    fillPanel(product, weight, segments, bias, row, panel);
+    fillPanel(product, weight, segments, panel);
     for (int64_t r = 0; r < product.rows; r += kTileRows) {
       const int32_t *sums = segmentSums.data() + r * segments.size();
       auto tile = [&](auto rows) {

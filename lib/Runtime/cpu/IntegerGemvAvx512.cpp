@@ -3,18 +3,14 @@
 // The integer product of QLinearKernels.h for 1-7 activation rows (decode)
 // with AVX-512 VNNI on 512-bit registers, reading the weights in the
 // layout the lowering stores (rows of codes; int4 in packInt4's order).
-// Weights become unsigned by a bias (int8 + 128 by flipping the sign bit,
-// int4 + 8 by flipping the nibble's top bit), one vpdpbusd multiplies 64 of
-// them by 64 activation codes, and the bias comes back out per group as
-// bias · Σa. 32 packed int4 bytes hold codes 0-15 | 32-47 in their low
-// nibbles and 16-31 | 48-63 in their high ones: the bytes are spread over
-// the four 128-bit lanes as B0 B0 B1 B1, and the odd lanes shifted by 4, so
-// the lanes hold codes in order. Groups, blocks and the float epilogue
-// follow integerLinearPortable: the same bits.
+// Weights become unsigned by a bias (BiasedCodesAvx512.h), one vpdpbusd
+// multiplies 64 of them by 64 activation codes, and the bias comes back out
+// per group as bias · Σa. Groups, blocks and the float epilogue follow
+// integerLinearPortable: the same bits.
 //
 //===----------------------------------------------------------------------===//
 
-#include "lib/Runtime/cpu/QLinearKernelsInternal.h"
+#include "lib/Runtime/cpu/BiasedCodesAvx512.h"
 #include <algorithm>
 #include <immintrin.h>
 #include <type_traits>
@@ -25,44 +21,6 @@ namespace qcc::rt {
 namespace {
 
 constexpr int64_t kMaxRows = 4;
-
-/// 64 weight codes of `column` from code c, biased to unsigned.
-template <bool Int4>
-__m512i loadBiased64(const IntegerWeight &weight, int64_t padded,
-                     int64_t column, int64_t c) {
-  if constexpr (!Int4)
-    return _mm512_xor_si512(
-        _mm512_loadu_si512(weight.codes + column * padded + c),
-        _mm512_set1_epi8(static_cast<char>(0x80)));
-  __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(
-      weight.packedInt4 + (column * padded + c) / 2));
-  __m512i spread = _mm512_shuffle_i64x2(_mm512_castsi256_si512(bytes),
-                                        _mm512_castsi256_si512(bytes),
-                                        _MM_SHUFFLE(1, 1, 0, 0));
-  __m512i shifted = _mm512_srlv_epi16(
-      spread, _mm512_setr_epi64(0, 0, 0x0004000400040004, 0x0004000400040004, 0,
-                                0, 0x0004000400040004, 0x0004000400040004));
-  // (x & 0x0F) ^ 0x08 in one ternary-logic op.
-  return _mm512_ternarylogic_epi32(shifted, _mm512_set1_epi8(0x0F),
-                                   _mm512_set1_epi8(0x08), 0x6A);
-}
-
-/// 32 weight codes from code c (the last chunk of a row), biased.
-template <bool Int4>
-__m256i loadBiased32(const IntegerWeight &weight, int64_t padded,
-                     int64_t column, int64_t c) {
-  if constexpr (!Int4)
-    return _mm256_xor_si256(
-        _mm256_loadu_si256(reinterpret_cast<const __m256i *>(
-            weight.codes + column * padded + c)),
-        _mm256_set1_epi8(static_cast<char>(0x80)));
-  __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(
-      weight.packedInt4 + (column * padded + c) / 2));
-  const __m128i low = _mm_set1_epi8(0x0F);
-  __m256i nibbles = _mm256_set_m128i(
-      _mm_and_si128(_mm_srli_epi16(bytes, 4), low), _mm_and_si128(bytes, low));
-  return _mm256_xor_si256(nibbles, _mm256_set1_epi8(0x08));
-}
 
 /// The lane sums of up to four vectors (missing ones zero), in order.
 template <int Count> __m128i laneSums(const __m512i *v) {

@@ -188,7 +188,7 @@ void weightOnlyLinear(const float *x, int64_t rows, const IntegerWeight &weight,
     return weightOnlyLinearDequantized(x, rows, weight, y, ldy, begin, end);
   bool aligned =
       weight.groupSize % kCodeAlignment == 0 || weight.groupSize >= weight.k;
-  if (aligned && weight.packedInt4 && hasAvx512())
+  if (aligned && weight.packedInt4 && hasVnni512())
     return weightOnlyInt4Avx512(x, rows, weight, y, ldy, begin, end);
   if (aligned && hasAvx2())
     return weightOnlyLinearAvx2(x, rows, weight, y, ldy, begin, end);

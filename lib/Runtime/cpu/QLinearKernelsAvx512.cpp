@@ -97,11 +97,4 @@ void weightOnlyInt4Avx512(const float *x, int64_t rows,
     }
 }
 
-bool hasAvx512() {
-  static const bool supported = hasAvx2() &&
-                                __builtin_cpu_supports("avx512f") &&
-                                __builtin_cpu_supports("avx512bw");
-  return supported;
-}
-
 } // namespace qcc::rt

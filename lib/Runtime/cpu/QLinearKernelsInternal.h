@@ -65,7 +65,8 @@ void integerGemvAvx512(const IntegerProduct &product,
                        const IntegerWeight &weight, float *y, int64_t ldy,
                        int64_t begin, int64_t end);
 
-/// Whether this CPU runs integerGemmAvx512 and integerGemvAvx512.
+/// Whether this CPU has what the AVX-512 kernels are compiled for (F, BW,
+/// VNNI): integerGemmAvx512, integerGemvAvx512, weightOnlyInt4Avx512.
 bool hasVnni512();
 
 /// columns[c] = max(columns[c], max over rows |x[r, c]|), NaN ignored.
@@ -87,9 +88,6 @@ void weightOnlyLinearAvx2(const float *x, int64_t rows,
 void weightOnlyInt4Avx512(const float *x, int64_t rows,
                           const IntegerWeight &weight, float *y, int64_t ldy,
                           int64_t begin, int64_t end);
-
-/// Whether this CPU runs weightOnlyInt4Avx512.
-bool hasAvx512();
 
 /// Row `column` of the weight's codes as int8 in `out` (paddedWidth(k)
 /// codes), unpacking int4.

@@ -201,6 +201,13 @@ Tensor qcc::rt::hadamard(Session *s, Node, const Tensor &x, int64_t block,
   Tensor result = Tensor::allocate(DType::F32, x.shape());
   float *out = result.mutableData<float>();
   std::copy(x.data<float>(), x.data<float>() + x.numElements(), out);
-  num::applyHadamard(out, x.numElements(), block, transpose);
+  // Blocks are independent: split them over the pool.
+  int64_t blocks = block ? x.numElements() / block : 0;
+  parallelFor(blocks,
+              std::max<int64_t>(1, kElementGrain / std::max<int64_t>(1, block)),
+              [&](int64_t begin, int64_t end) {
+                num::applyHadamard(out + begin * block, (end - begin) * block,
+                                   block, transpose);
+              });
   return result;
 }
