@@ -260,7 +260,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{1, 19, 576, "int4", 64, true, "int8", 64},
                       Case{57, 37, 384, "int4", 128, true, "int8", 128},
                       Case{2, 37, 576, "int8", -1, false, "int8", 0},
-                      Case{6, 19, 576, "int4", 64, true, "int8", 64}),
+                      Case{6, 19, 576, "int4", 64, true, "int8", 64},
+                      Case{3, 37, 200, "int4", 64, true, "int8", 0}),
     caseName);
 
 class WeightOnlyKernels : public QLinearKernels {};

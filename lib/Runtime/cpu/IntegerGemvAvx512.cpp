@@ -59,6 +59,7 @@ void multiplyTile(const IntegerProduct &product, const IntegerWeight &weight,
     int64_t blockEnd = std::min(start + product.block, k);
     __m512i totals[kUnits];
     int32_t corrections[kUnits] = {};
+    bool single = blockEnd <= (start / weight.groupSize + 1) * weight.groupSize;
     for (int u = 0; u < kUnits; ++u)
       totals[u] = _mm512_setzero_si512();
     for (int64_t s = start; s < blockEnd;) {
@@ -86,18 +87,24 @@ void multiplyTile(const IntegerProduct &product, const IntegerWeight &weight,
                 _mm512_zextsi256_si512(_mm256_loadu_si256(
                     reinterpret_cast<const __m256i *>(a[r] + c))));
         }
+      int32_t activationSums[Rows];
+      for (int r = 0; r < Rows; ++r) {
+        const int32_t *prefix = chunkSums + (row + r) * (chunks + 1);
+        activationSums[r] =
+            prefix[stop / kCodeAlignment] - prefix[s / kCodeAlignment];
+      }
       for (int j = 0; j < Columns; ++j) {
         int32_t scale = integerScale(weight, column + j, s);
         for (int r = 0; r < Rows; ++r) {
           int u = r * Columns + j;
+          // A block of one segment is scaled after its lane sum (below):
+          // the same integer, one multiply instead of sixteen.
           totals[u] = _mm512_add_epi32(
-              totals[u], scale == 1 ? dots[u]
-                                    : _mm512_mullo_epi32(
-                                          dots[u], _mm512_set1_epi32(scale)));
-          const int32_t *prefix = chunkSums + (row + r) * (chunks + 1);
-          corrections[u] +=
-              scale * bias *
-              (prefix[stop / kCodeAlignment] - prefix[s / kCodeAlignment]);
+              totals[u],
+              single || scale == 1
+                  ? dots[u]
+                  : _mm512_mullo_epi32(dots[u], _mm512_set1_epi32(scale)));
+          corrections[u] += scale * bias * activationSums[r];
         }
       }
       s = e;
@@ -105,6 +112,12 @@ void multiplyTile(const IntegerProduct &product, const IntegerWeight &weight,
     alignas(16) int32_t exact[4];
     _mm_store_si128(reinterpret_cast<__m128i *>(exact),
                     laneSums<kUnits>(totals));
+    if (single)
+      for (int j = 0; j < Columns; ++j) {
+        int32_t scale = integerScale(weight, column + j, start);
+        for (int r = 0; r < Rows; ++r)
+          exact[r * Columns + j] *= scale;
+      }
     for (int j = 0; j < Columns; ++j) {
       float scale = blockScale(product, weight, column + j, start);
       for (int r = 0; r < Rows; ++r) {
