@@ -89,7 +89,7 @@ void multiplyTile(const IntegerProduct &product, const IntegerWeight &weight,
       for (int r = 0; r < Rows; ++r) {
         int32_t quad;
         __builtin_memcpy(&quad, a + r * padded + j, 4);
-        dots[r] = _mm512_dpbusd_epi32(dots[r], line, _mm512_set1_epi32(quad));
+        dots[r] = dotAccumulate(dots[r], line, _mm512_set1_epi32(quad));
       }
     }
     __m512i scales =
@@ -215,12 +215,11 @@ void integerGemmAvx512(const IntegerProduct &product,
       __m512i sum = _mm512_setzero_si512();
       int64_t j = segments[s].begin;
       for (; j + 64 <= segments[s].end; j += 64)
-        sum = _mm512_dpbusd_epi32(sum, ones, _mm512_loadu_si512(codes + j));
+        sum = dotAccumulate(sum, ones, _mm512_loadu_si512(codes + j));
       if (j < segments[s].end) // segments end at multiples of 32
-        sum = _mm512_dpbusd_epi32(
-            sum, ones,
-            _mm512_zextsi256_si512(_mm256_loadu_si256(
-                reinterpret_cast<const __m256i *>(codes + j))));
+        sum = dotAccumulate(sum, ones,
+                            _mm512_zextsi256_si512(_mm256_loadu_si256(
+                                reinterpret_cast<const __m256i *>(codes + j))));
       segmentSums[r * segments.size() + s] = _mm512_reduce_add_epi32(sum);
     }
   Panel panel;

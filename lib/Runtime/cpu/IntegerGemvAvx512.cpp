@@ -74,15 +74,15 @@ void multiplyTile(const IntegerProduct &product, const IntegerWeight &weight,
         for (int j = 0; j < Columns; ++j) {
           __m512i w = loadBiased64<Int4>(weight, padded, column + j, c);
           for (int r = 0; r < Rows; ++r)
-            dots[r * Columns + j] = _mm512_dpbusd_epi32(
-                dots[r * Columns + j], w, _mm512_loadu_si512(a[r] + c));
+            dots[r * Columns + j] = dotAccumulate(dots[r * Columns + j], w,
+                                                  _mm512_loadu_si512(a[r] + c));
         }
       if (c < stop)
         for (int j = 0; j < Columns; ++j) {
           __m512i w = _mm512_zextsi256_si512(
               loadBiased32<Int4>(weight, padded, column + j, c));
           for (int r = 0; r < Rows; ++r)
-            dots[r * Columns + j] = _mm512_dpbusd_epi32(
+            dots[r * Columns + j] = dotAccumulate(
                 dots[r * Columns + j], w,
                 _mm512_zextsi256_si512(_mm256_loadu_si256(
                     reinterpret_cast<const __m256i *>(a[r] + c))));

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Ops.h"
+#include "ThreadPool.h"
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -160,14 +161,20 @@ Tensor qcc::rt::concat(Session *s, Node node, std::vector<Tensor> inputs,
   for (int64_t d = 0; d < axis; ++d)
     outer *= shape[d];
   Tensor result = Tensor::allocate(first.dtype(), shape);
-  uint8_t *out = result.mutableData<uint8_t>();
   size_t size = dtypeSize(first.dtype());
-  for (int64_t o = 0; o < outer; ++o)
-    for (const Tensor &t : inputs) {
-      size_t chunk = (outer ? t.numElements() / outer : 0) * size;
-      std::memcpy(out, t.data<uint8_t>() + o * chunk, chunk);
-      out += chunk;
-    }
+  size_t slice = outer ? result.sizeInBytes() / outer : 0;
+  // Outer slices in parallel: a KV cache's append copies the whole cache.
+  int64_t grain = std::max<int64_t>(1, int64_t(kElementGrain) * 4 /
+                                           std::max<int64_t>(1, slice));
+  parallelFor(outer, grain, [&](int64_t begin, int64_t end) {
+    uint8_t *out = result.mutableData<uint8_t>() + begin * slice;
+    for (int64_t o = begin; o < end; ++o)
+      for (const Tensor &t : inputs) {
+        size_t chunk = t.numElements() / outer * size;
+        std::memcpy(out, t.data<uint8_t>() + o * chunk, chunk);
+        out += chunk;
+      }
+  });
   return result;
 }
 

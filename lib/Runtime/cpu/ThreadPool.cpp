@@ -90,7 +90,9 @@ private:
   void awaitJob(uint64_t seen) {
     auto deadline = std::chrono::steady_clock::now() + kPollTime;
     for (int64_t spins = 1; generation.load() == seen; ++spins) {
-      relax();
+      // After ~10 µs, yield between polls: on a busy host the core goes to
+      // whoever has work, on an idle one yield returns at once.
+      spins < 1024 ? relax() : std::this_thread::yield();
       if (spins % 256 == 0 && std::chrono::steady_clock::now() > deadline)
         break;
     }
