@@ -15,9 +15,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "lib/Runtime/cpu/BiasedCodesAvx512.h"
+#include "lib/Runtime/cpu/TileRows.h"
 #include <algorithm>
 #include <immintrin.h>
-#include <type_traits>
 #include <vector>
 
 namespace qcc::rt {
@@ -232,31 +232,7 @@ void integerGemmAvx512(const IntegerProduct &product,
         multiplyTile<decltype(rows)::value>(product, weight, panel, segments,
                                             sums, bias, r, y, ldy);
       };
-      switch (std::min(kTileRows, product.rows - r)) {
-      case 8:
-        tile(std::integral_constant<int, 8>());
-        break;
-      case 7:
-        tile(std::integral_constant<int, 7>());
-        break;
-      case 6:
-        tile(std::integral_constant<int, 6>());
-        break;
-      case 5:
-        tile(std::integral_constant<int, 5>());
-        break;
-      case 4:
-        tile(std::integral_constant<int, 4>());
-        break;
-      case 3:
-        tile(std::integral_constant<int, 3>());
-        break;
-      case 2:
-        tile(std::integral_constant<int, 2>());
-        break;
-      default:
-        tile(std::integral_constant<int, 1>());
-      }
+      withTileRows<kTileRows>(product.rows - r, tile);
     }
   }
 }

@@ -167,10 +167,7 @@ void weightOnlyLinearAvx2(const float *x, int64_t rows,
                           const IntegerWeight &weight, float *y, int64_t ldy,
                           int64_t begin, int64_t end) {
   int64_t k = weight.k, padded = paddedWidth(k);
-  // Rows of x padded with zeros, so that every chunk loads whole.
-  std::vector<float> input(rows * padded, 0.0f);
-  for (int64_t r = 0; r < rows; ++r)
-    std::copy(x + r * k, x + (r + 1) * k, input.begin() + r * padded);
+  std::vector<float> input = paddedRows(x, rows, k);
   for (int64_t column = begin; column < end; ++column)
     for (int64_t first = 0; first < rows; first += kRowTile) {
       int64_t count = std::min(kRowTile, rows - first);

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "lib/Runtime/cpu/QLinearKernelsInternal.h"
+#include "lib/Runtime/cpu/TileRows.h"
 #include <algorithm>
 #include <immintrin.h>
 #include <vector>
@@ -72,29 +73,15 @@ void columnDots(const float *input, int64_t padded, const IntegerWeight &weight,
 void weightOnlyInt4Avx512(const float *x, int64_t rows,
                           const IntegerWeight &weight, float *y, int64_t ldy,
                           int64_t begin, int64_t end) {
-  int64_t k = weight.k, padded = paddedWidth(k);
-  // Rows of x padded with zeros, so that every chunk loads whole.
-  std::vector<float> input(rows * padded, 0.0f);
-  for (int64_t r = 0; r < rows; ++r)
-    std::copy(x + r * k, x + (r + 1) * k, input.begin() + r * padded);
+  int64_t padded = paddedWidth(weight.k);
+  std::vector<float> input = paddedRows(x, rows, weight.k);
   for (int64_t column = begin; column < end; ++column)
-    for (int64_t first = 0; first < rows; first += 4) {
-      const float *in = input.data() + first * padded;
-      float *out = y + first * ldy;
-      switch (std::min<int64_t>(4, rows - first)) {
-      case 4:
-        columnDots<4>(in, padded, weight, column, out, ldy);
-        break;
-      case 3:
-        columnDots<3>(in, padded, weight, column, out, ldy);
-        break;
-      case 2:
-        columnDots<2>(in, padded, weight, column, out, ldy);
-        break;
-      default:
-        columnDots<1>(in, padded, weight, column, out, ldy);
-      }
-    }
+    for (int64_t first = 0; first < rows; first += 4)
+      withTileRows<4>(rows - first, [&](auto count) {
+        columnDots<decltype(count)::value>(input.data() + first * padded,
+                                           padded, weight, column,
+                                           y + first * ldy, ldy);
+      });
 }
 
 } // namespace qcc::rt

@@ -4,6 +4,8 @@
 #define QCC_RUNTIME_CPU_QLINEARKERNELSINTERNAL_H
 
 #include "lib/Runtime/cpu/QLinearKernels.h"
+#include <algorithm>
+#include <vector>
 
 namespace qcc::rt {
 
@@ -40,6 +42,16 @@ inline int32_t integerScale(const IntegerWeight &weight, int64_t column,
              ? weight
                    .integerScales[column * weight.groups + c / weight.groupSize]
              : 1;
+}
+
+/// Rows of x [rows, k] padded with zeros to paddedWidth(k), so that every
+/// 32-code chunk of the weight-only kernels loads whole.
+inline std::vector<float> paddedRows(const float *x, int64_t rows, int64_t k) {
+  int64_t padded = paddedWidth(k);
+  std::vector<float> input(rows * padded, 0.0f);
+  for (int64_t r = 0; r < rows; ++r)
+    std::copy(x + r * k, x + (r + 1) * k, input.begin() + r * padded);
+  return input;
 }
 
 /// integerLinear with AVX2; blocks and groups are multiples of
