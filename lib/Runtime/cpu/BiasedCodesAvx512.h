@@ -17,6 +17,7 @@
 
 #include "lib/Runtime/cpu/QLinearKernelsInternal.h"
 #include <immintrin.h>
+#include <vector>
 
 namespace qcc::rt {
 namespace {
@@ -67,6 +68,29 @@ __m256i loadBiased32(const IntegerWeight &weight, int64_t padded,
   __m256i nibbles = _mm256_set_m128i(
       _mm_and_si128(_mm_srli_epi16(bytes, 4), low), _mm_and_si128(bytes, low));
   return _mm256_xor_si256(nibbles, _mm256_set1_epi8(0x08));
+}
+
+/// Σa per activation row and segment, [rows, segments], for taking the
+/// bias back out: vpdpbusd against ones. Codes are rows of `padded`.
+std::vector<int32_t> activationSums(const IntegerProduct &product,
+                                    int64_t padded,
+                                    const std::vector<Segment> &segments) {
+  std::vector<int32_t> sums(product.rows * segments.size());
+  const __m512i ones = _mm512_set1_epi8(1);
+  for (int64_t r = 0; r < product.rows; ++r)
+    for (size_t s = 0; s < segments.size(); ++s) {
+      const int8_t *codes = product.codes + r * padded;
+      __m512i sum = _mm512_setzero_si512();
+      int64_t j = segments[s].begin;
+      for (; j + 64 <= segments[s].end; j += 64)
+        sum = dotAccumulate(sum, ones, _mm512_loadu_si512(codes + j));
+      if (j < segments[s].end) // segments end at multiples of 32
+        sum = dotAccumulate(sum, ones,
+                            _mm512_zextsi256_si512(_mm256_loadu_si256(
+                                reinterpret_cast<const __m256i *>(codes + j))));
+      sums[r * segments.size() + s] = _mm512_reduce_add_epi32(sum);
+    }
+  return sums;
 }
 
 } // namespace

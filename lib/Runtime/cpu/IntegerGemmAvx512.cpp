@@ -26,32 +26,6 @@ namespace {
 
 constexpr int64_t kPanelColumns = 16, kTileRows = 8;
 
-/// Columns [begin, end) of the reduction dimension summed exactly before
-/// one integer scale: a group cut by block boundaries. The last one runs
-/// to the padded width (whose activation codes are zero).
-struct Segment {
-  int64_t begin, end;
-  int64_t group;
-  /// The block this segment ends, as its first column; -1 if none.
-  int64_t closesBlockAt;
-};
-
-std::vector<Segment> segmentsOf(const IntegerProduct &product,
-                                const IntegerWeight &weight) {
-  std::vector<Segment> segments;
-  int64_t k = weight.k;
-  for (int64_t s = 0; s < k;) {
-    int64_t blockStart = s / product.block * product.block;
-    int64_t blockEnd = std::min(blockStart + product.block, k);
-    int64_t e =
-        std::min(blockEnd, (s / weight.groupSize + 1) * weight.groupSize);
-    segments.push_back({s, e == k ? paddedWidth(k) : e, s / weight.groupSize,
-                        e == blockEnd ? blockStart : -1});
-    s = e;
-  }
-  return segments;
-}
-
 /// One panel of 16 output columns, packed with what its tiles read.
 struct Panel {
   int64_t first = 0, count = 0;
@@ -104,7 +78,7 @@ void multiplyTile(const IntegerProduct &product, const IntegerWeight &weight,
         dot = _mm512_mullo_epi32(dot, scales);
       blockSums[r] = _mm512_add_epi32(blockSums[r], dot);
     }
-    if (segment.closesBlockAt < 0)
+    if (!segment.closesBlock)
       continue;
     __m512 blockScale =
         _mm512_loadu_ps(panel.blockScales.data() + s * kPanelColumns);
@@ -189,11 +163,12 @@ void fillPanel(const IntegerProduct &product, const IntegerWeight &weight,
       continue;
     for (size_t s = 0; s < segments.size(); ++s) {
       const Segment &segment = segments[s];
-      panel.integerScales[s * kPanelColumns + c] =
-          integerScale(weight, column, segment.begin);
-      if (segment.closesBlockAt >= 0)
+      if (weight.integerScales)
+        panel.integerScales[s * kPanelColumns + c] =
+            weight.integerScales[column * weight.groups + segment.group];
+      if (segment.closesBlock)
         panel.blockScales[s * kPanelColumns + c] =
-            blockScale(product, weight, column, segment.closesBlockAt);
+            blockScaleOf(product, weight, column, segment);
     }
   }
 }
@@ -206,22 +181,7 @@ void integerGemmAvx512(const IntegerProduct &product,
   int64_t padded = paddedWidth(weight.k);
   std::vector<Segment> segments = segmentsOf(product, weight);
   int32_t bias = weight.packedInt4 ? 8 : 128;
-  // Σa per row and segment, for taking the bias back out.
-  std::vector<int32_t> segmentSums(product.rows * segments.size());
-  const __m512i ones = _mm512_set1_epi8(1);
-  for (int64_t r = 0; r < product.rows; ++r)
-    for (size_t s = 0; s < segments.size(); ++s) {
-      const int8_t *codes = product.codes + r * padded;
-      __m512i sum = _mm512_setzero_si512();
-      int64_t j = segments[s].begin;
-      for (; j + 64 <= segments[s].end; j += 64)
-        sum = dotAccumulate(sum, ones, _mm512_loadu_si512(codes + j));
-      if (j < segments[s].end) // segments end at multiples of 32
-        sum = dotAccumulate(sum, ones,
-                            _mm512_zextsi256_si512(_mm256_loadu_si256(
-                                reinterpret_cast<const __m256i *>(codes + j))));
-      segmentSums[r * segments.size() + s] = _mm512_reduce_add_epi32(sum);
-    }
+  std::vector<int32_t> segmentSums = activationSums(product, padded, segments);
   Panel panel;
   for (panel.first = begin; panel.first < end; panel.first += kPanelColumns) {
     panel.count = std::min(kPanelColumns, end - panel.first);

@@ -44,40 +44,44 @@ template <int Count> __m128i laneSums(const __m512i *v) {
 /// sums of a block stay in vectors and are reduced together, four at most.
 template <bool Int4, int Rows, int Columns>
 void multiplyTile(const IntegerProduct &product, const IntegerWeight &weight,
-                  const int32_t *chunkSums, int64_t row, int64_t column,
+                  const std::vector<Segment> &segments,
+                  const int32_t *segmentSums, int64_t row, int64_t column,
                   float *y, int64_t ldy) {
   static_assert(Rows * Columns <= 4, "four sums per reduction");
   constexpr int kUnits = Rows * Columns;
-  int64_t k = weight.k, padded = paddedWidth(k);
-  int64_t chunks = padded / kCodeAlignment;
+  int64_t padded = paddedWidth(weight.k);
   constexpr int32_t bias = Int4 ? 8 : 128;
   const int8_t *a[Rows];
   for (int r = 0; r < Rows; ++r)
     a[r] = product.codes + (row + r) * padded;
+  auto integerScaleOf = [&](int j, const Segment &segment) {
+    return weight.integerScales
+               ? int32_t(weight.integerScales[(column + j) * weight.groups +
+                                              segment.group])
+               : 1;
+  };
   float sums[kUnits] = {};
-  for (int64_t start = 0; start < k; start += product.block) {
-    int64_t blockEnd = std::min(start + product.block, k);
+  for (size_t s = 0; s < segments.size(); ++s) {
+    // One block: its segments, the last of which closes it.
+    bool single = segments[s].closesBlock;
     __m512i totals[kUnits];
     int32_t corrections[kUnits] = {};
-    bool single = blockEnd <= (start / weight.groupSize + 1) * weight.groupSize;
     for (int u = 0; u < kUnits; ++u)
       totals[u] = _mm512_setzero_si512();
-    for (int64_t s = start; s < blockEnd;) {
-      int64_t e =
-          std::min(blockEnd, (s / weight.groupSize + 1) * weight.groupSize);
-      int64_t stop = e == k ? padded : e;
+    for (;; ++s) {
+      const Segment &segment = segments[s];
       __m512i dots[kUnits];
       for (int u = 0; u < kUnits; ++u)
         dots[u] = _mm512_setzero_si512();
-      int64_t c = s;
-      for (; c + 64 <= stop; c += 64)
+      int64_t c = segment.begin;
+      for (; c + 64 <= segment.end; c += 64)
         for (int j = 0; j < Columns; ++j) {
           __m512i w = loadBiased64<Int4>(weight, padded, column + j, c);
           for (int r = 0; r < Rows; ++r)
             dots[r * Columns + j] = dotAccumulate(dots[r * Columns + j], w,
                                                   _mm512_loadu_si512(a[r] + c));
         }
-      if (c < stop)
+      if (c < segment.end)
         for (int j = 0; j < Columns; ++j) {
           __m512i w = _mm512_zextsi256_si512(
               loadBiased32<Int4>(weight, padded, column + j, c));
@@ -87,14 +91,8 @@ void multiplyTile(const IntegerProduct &product, const IntegerWeight &weight,
                 _mm512_zextsi256_si512(_mm256_loadu_si256(
                     reinterpret_cast<const __m256i *>(a[r] + c))));
         }
-      int32_t activationSums[Rows];
-      for (int r = 0; r < Rows; ++r) {
-        const int32_t *prefix = chunkSums + (row + r) * (chunks + 1);
-        activationSums[r] =
-            prefix[stop / kCodeAlignment] - prefix[s / kCodeAlignment];
-      }
       for (int j = 0; j < Columns; ++j) {
-        int32_t scale = integerScale(weight, column + j, s);
+        int32_t scale = integerScaleOf(j, segment);
         for (int r = 0; r < Rows; ++r) {
           int u = r * Columns + j;
           // A block of one segment is scaled after its lane sum (below):
@@ -104,25 +102,24 @@ void multiplyTile(const IntegerProduct &product, const IntegerWeight &weight,
               single || scale == 1
                   ? dots[u]
                   : _mm512_mullo_epi32(dots[u], _mm512_set1_epi32(scale)));
-          corrections[u] += scale * bias * activationSums[r];
+          corrections[u] +=
+              scale * bias * segmentSums[(row + r) * segments.size() + s];
         }
       }
-      s = e;
+      if (segment.closesBlock)
+        break;
     }
+    const Segment &closing = segments[s];
     alignas(16) int32_t exact[4];
     _mm_store_si128(reinterpret_cast<__m128i *>(exact),
                     laneSums<kUnits>(totals));
-    if (single)
-      for (int j = 0; j < Columns; ++j) {
-        int32_t scale = integerScale(weight, column + j, start);
-        for (int r = 0; r < Rows; ++r)
-          exact[r * Columns + j] *= scale;
-      }
     for (int j = 0; j < Columns; ++j) {
-      float scale = blockScale(product, weight, column + j, start);
+      int32_t integer = single ? integerScaleOf(j, closing) : 1;
+      float scale = blockScaleOf(product, weight, column + j, closing);
       for (int r = 0; r < Rows; ++r) {
         int u = r * Columns + j;
-        sums[u] += static_cast<float>(exact[u] - corrections[u]) * scale;
+        sums[u] +=
+            static_cast<float>(exact[u] * integer - corrections[u]) * scale;
       }
     }
   }
@@ -134,12 +131,14 @@ void multiplyTile(const IntegerProduct &product, const IntegerWeight &weight,
 
 template <bool Int4>
 void multiplyColumns(const IntegerProduct &product, const IntegerWeight &weight,
-                     const int32_t *chunkSums, float *y, int64_t ldy,
+                     const std::vector<Segment> &segments,
+                     const int32_t *segmentSums, float *y, int64_t ldy,
                      int64_t begin, int64_t end) {
   auto tiles = [&](auto rows, auto columns, int64_t row, int64_t &column) {
     constexpr int R = decltype(rows)::value, C = decltype(columns)::value;
     for (; column + C <= end; column += C)
-      multiplyTile<Int4, R, C>(product, weight, chunkSums, row, column, y, ldy);
+      multiplyTile<Int4, R, C>(product, weight, segments, segmentSums, row,
+                               column, y, ldy);
   };
   using One = std::integral_constant<int, 1>;
   for (int64_t row = 0; row < product.rows; row += kMaxRows) {
@@ -161,7 +160,8 @@ void multiplyColumns(const IntegerProduct &product, const IntegerWeight &weight,
     // Columns left over from wider tiles, one at a time.
     for (int64_t r = row; r < std::min(row + kMaxRows, product.rows); ++r)
       for (int64_t c = column; c < end; ++c)
-        multiplyTile<Int4, 1, 1>(product, weight, chunkSums, r, c, y, ldy);
+        multiplyTile<Int4, 1, 1>(product, weight, segments, segmentSums, r, c,
+                                 y, ldy);
   }
 }
 
@@ -170,23 +170,14 @@ void multiplyColumns(const IntegerProduct &product, const IntegerWeight &weight,
 void integerGemvAvx512(const IntegerProduct &product,
                        const IntegerWeight &weight, float *y, int64_t ldy,
                        int64_t begin, int64_t end) {
-  int64_t padded = paddedWidth(weight.k), chunks = padded / kCodeAlignment;
-  // Per row, Σa before each 32-code chunk, for taking the bias back out.
-  std::vector<int32_t> chunkSums(product.rows * (chunks + 1));
-  for (int64_t r = 0; r < product.rows; ++r) {
-    int32_t *prefix = &chunkSums[r * (chunks + 1)];
-    prefix[0] = 0;
-    for (int64_t chunk = 0; chunk < chunks; ++chunk) {
-      int32_t sum = 0;
-      for (int64_t j = 0; j < kCodeAlignment; ++j)
-        sum += product.codes[r * padded + chunk * kCodeAlignment + j];
-      prefix[chunk + 1] = prefix[chunk] + sum;
-    }
-  }
+  std::vector<Segment> segments = segmentsOf(product, weight);
+  std::vector<int32_t> sums =
+      activationSums(product, paddedWidth(weight.k), segments);
   if (weight.packedInt4)
-    return multiplyColumns<true>(product, weight, chunkSums.data(), y, ldy,
+    return multiplyColumns<true>(product, weight, segments, sums.data(), y, ldy,
                                  begin, end);
-  multiplyColumns<false>(product, weight, chunkSums.data(), y, ldy, begin, end);
+  multiplyColumns<false>(product, weight, segments, sums.data(), y, ldy, begin,
+                         end);
 }
 
 } // namespace qcc::rt

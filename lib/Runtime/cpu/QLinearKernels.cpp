@@ -209,6 +209,25 @@ bool hasAvx2() {
   return supported;
 }
 
+std::vector<Segment> segmentsOf(const IntegerProduct &product,
+                                const IntegerWeight &weight) {
+  std::vector<Segment> segments;
+  int64_t k = weight.k;
+  for (int64_t s = 0; s < k;) {
+    int64_t blockStart = s / product.block * product.block;
+    int64_t blockEnd = std::min(blockStart + product.block, k);
+    int64_t e =
+        std::min(blockEnd, (s / weight.groupSize + 1) * weight.groupSize);
+    float smooth = product.maxima && e == blockEnd
+                       ? product.maxima[blockStart / product.smoothGroup]
+                       : 1.0f;
+    segments.push_back({s, e == k ? paddedWidth(k) : e, s / weight.groupSize,
+                        e == blockEnd, blockStart / weight.groupSize, smooth});
+    s = e;
+  }
+  return segments;
+}
+
 void integerLinear(const IntegerProduct &product, const IntegerWeight &weight,
                    float *y, int64_t ldy, int64_t begin, int64_t end) {
   auto aligned = [&](int64_t size) {

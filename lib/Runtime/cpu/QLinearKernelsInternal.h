@@ -54,6 +54,37 @@ inline std::vector<float> paddedRows(const float *x, int64_t rows, int64_t k) {
   return input;
 }
 
+/// Columns [begin, end) of the reduction dimension summed exactly before
+/// one integer scale: a group cut at block boundaries. The last one runs to
+/// the padded width (whose activation codes are zero).
+struct Segment {
+  int64_t begin, end;
+  /// The weight group of the segment.
+  int64_t group;
+  /// Whether this segment ends its block; then the group of the block's
+  /// first column and the block's Runtime Smooth maximum (1 without).
+  bool closesBlock;
+  int64_t blockGroup;
+  float smooth;
+};
+
+/// The segments of a product, in order; the same for every row and column.
+std::vector<Segment> segmentsOf(const IntegerProduct &product,
+                                const IntegerWeight &weight);
+
+/// blockScale of the block a closing segment ends, without divisions.
+inline float blockScaleOf(const IntegerProduct &product,
+                          const IntegerWeight &weight, int64_t column,
+                          const Segment &closing) {
+  float scale =
+      weight.groupScales
+          ? weight.groupScales[column * weight.groups + closing.blockGroup]
+          : 1.0f;
+  if (product.maxima)
+    scale *= closing.smooth;
+  return scale;
+}
+
 /// integerLinear with AVX2; blocks and groups are multiples of
 /// kCodeAlignment or span all of K.
 void integerLinearAvx2(const IntegerProduct &product,
