@@ -12,7 +12,6 @@
 
 #include "FloatGemm.h"
 #include "QLinearKernels.h"
-#include "TileRows.h"
 #include <algorithm>
 #include <immintrin.h>
 
@@ -90,10 +89,34 @@ multiplyPacked(const float *a, int64_t m, int64_t lda, const float *b,
         const float *rows = a + i0 * lda + p0;
         float *out = c + i0 * ldc + j0;
         bool accumulate = p0 > 0;
-        withTileRows<kTileRows>(m - i0, [&](auto count) {
-          multiplyTile<decltype(count)::value>(rows, lda, panel, depth,
-                                               accumulate, out, ldc, columns);
-        });
+        // A switch, not TileRows.h's dispatch: GCC does not inline this
+        // AVX2 kernel through a generic lambda, and out of line it runs at
+        // half the speed.
+        switch (std::min(kTileRows, m - i0)) {
+        case 6:
+          multiplyTile<6>(rows, lda, panel, depth, accumulate, out, ldc,
+                          columns);
+          break;
+        case 5:
+          multiplyTile<5>(rows, lda, panel, depth, accumulate, out, ldc,
+                          columns);
+          break;
+        case 4:
+          multiplyTile<4>(rows, lda, panel, depth, accumulate, out, ldc,
+                          columns);
+          break;
+        case 3:
+          multiplyTile<3>(rows, lda, panel, depth, accumulate, out, ldc,
+                          columns);
+          break;
+        case 2:
+          multiplyTile<2>(rows, lda, panel, depth, accumulate, out, ldc,
+                          columns);
+          break;
+        default:
+          multiplyTile<1>(rows, lda, panel, depth, accumulate, out, ldc,
+                          columns);
+        }
       }
     }
   }
