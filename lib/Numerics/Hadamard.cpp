@@ -1,6 +1,7 @@
 //===- Hadamard.cpp - Hadamard matrices of any constructible order --------===//
 
 #include "qcc/Numerics/Hadamard.h"
+#include <algorithm>
 #include <cassert>
 #include <cmath>
 
@@ -117,7 +118,7 @@ std::vector<int8_t> hadamardMatrix(int64_t n) {
 void applyHadamard(float *data, int64_t count, int64_t block, bool transpose) {
   int64_t m = *hadamardBase(block), p = block / m;
   std::vector<int8_t> base = hadamardBaseMatrix(m);
-  std::vector<float> mixed(m);
+  std::vector<float> mixed(block);
   float norm = 1.0f / std::sqrt(static_cast<float>(block));
   for (float *row = data; row < data + count; row += block) {
     for (int64_t chunk = 0; chunk < m; ++chunk) {
@@ -131,18 +132,20 @@ void applyHadamard(float *data, int64_t count, int64_t block, bool transpose) {
           }
     }
     if (m > 1) {
-      for (int64_t b = 0; b < p; ++b) {
-        for (int64_t out = 0; out < m; ++out) {
-          float sum = 0.0f;
-          for (int64_t in = 0; in < m; ++in) {
-            int8_t sign = transpose ? base[out * m + in] : base[in * m + out];
-            sum += sign * row[in * p + b];
-          }
-          mixed[out] = sum;
+      // Output chunk `out` = Σ_in sign · chunk `in`, summed in order of
+      // `in` for every element; the inner loop runs along the chunk, so it
+      // vectorizes.
+      for (int64_t out = 0; out < m; ++out) {
+        float *sums = mixed.data() + out * p;
+        std::fill(sums, sums + p, 0.0f);
+        for (int64_t in = 0; in < m; ++in) {
+          float sign = transpose ? base[out * m + in] : base[in * m + out];
+          const float *chunk = row + in * p;
+          for (int64_t b = 0; b < p; ++b)
+            sums[b] += sign * chunk[b];
         }
-        for (int64_t out = 0; out < m; ++out)
-          row[out * p + b] = mixed[out];
       }
+      std::copy(mixed.begin(), mixed.end(), row);
     }
     for (int64_t i = 0; i < block; ++i)
       row[i] *= norm;

@@ -8,7 +8,10 @@
 #include "FloatGemm.h"
 #include "Ops.h"
 #include "ThreadPool.h"
+#include <algorithm>
 #include <cmath>
+#include <optional>
+#include <xmmintrin.h>
 
 using namespace qcc::rt;
 
@@ -49,6 +52,45 @@ Tensor normalize(const Tensor &x, int64_t size, float epsilon, bool center,
     }
   });
   return result;
+}
+
+/// Query rows per block of attention scores.
+constexpr int64_t kAttentionRows = 32;
+
+double largestRowNorm(const Tensor &x) {
+  int64_t width = x.shape().back(), count = x.numElements() / width;
+  const float *data = x.data<float>();
+  double largest = 0.0;
+  for (int64_t r = 0; r < count; ++r) {
+    double sum = 0.0;
+    for (int64_t c = 0; c < width; ++c)
+      sum += double(data[r * width + c]) * data[r * width + c];
+    largest = std::max(largest, std::sqrt(sum));
+  }
+  return largest;
+}
+
+/// A bound B on every |scale · q · k| (Cauchy–Schwarz), if Q and K bound
+/// them and V is finite; none otherwise (NaN or infinity anywhere).
+///
+/// With it, attention skips dead columns exactly: a column whose masked
+/// score is at least 104 below some live one's lower bound gets exactly 0
+/// from softmaxInPlace, and adds exactly 0 to the output since V is finite.
+/// Past each row's last live column (a causal mask's upper triangle) the
+/// scores are then neither computed nor used: the same bits.
+std::optional<double> scoreBound(const Tensor &q, const Tensor &k,
+                                 const Tensor &v, float scale) {
+  if (q.numElements() == 0 || k.numElements() == 0 || q.shape().back() == 0)
+    return std::nullopt;
+  double bound =
+      std::fabs(double(scale)) * largestRowNorm(q) * largestRowNorm(k);
+  if (!std::isfinite(bound))
+    return std::nullopt;
+  const float *values = v.data<float>();
+  for (int64_t i = 0; i < v.numElements(); ++i)
+    if (!std::isfinite(values[i]))
+      return std::nullopt;
+  return bound;
 }
 
 /// Softmax of `count` values spaced `stride` apart, in place.
@@ -260,37 +302,99 @@ Tensor qcc::rt::attention(Session *s, Node node, const Tensor &q,
   }
   int64_t group = heads / kvHeads;
   Tensor result = Tensor::allocate(DType::F32, {batch, heads, rows, dv});
+  auto maskAt = [&](int64_t b, int64_t h, int64_t i, int64_t j) {
+    return b * maskStrides[0] + h * maskStrides[1] + i * maskStrides[2] +
+           j * maskStrides[3];
+  };
+  // Skipping needs the bound on the scores (a pass over Q, K and V), worth
+  // it only when some row's last column is masked.
+  bool candidates = false;
+  for (int64_t b = 0; !mask.isNull() && t > 0 && b < batch && !candidates; ++b)
+    for (int64_t h = 0; h < heads && !candidates; ++h)
+      for (int64_t i = 0; i < rows && !candidates; ++i) {
+        int64_t at = maskAt(b, h, i, t - 1);
+        candidates = mask.dtype() == DType::Bool
+                         ? !mask.data<uint8_t>()[at]
+                         : mask.data<float>()[at] < -104.0f;
+      }
+  std::optional<double> bound =
+      candidates ? scoreBound(q, k, v, scale) : std::nullopt;
+  // B with room for the f32 rounding of q · k and of the sums below; 105
+  // rather than 104 for the rounding of the softmax's subtraction.
+  double b2 = bound ? *bound * 1.001 : 0.0;
+  // One past row i's last live column; t when nothing can be skipped.
+  auto liveColumns = [&](int64_t b, int64_t h, int64_t i) -> int64_t {
+    if (!bound)
+      return t;
+    int64_t j = t, stride = maskStrides[3];
+    if (mask.dtype() == DType::Bool) {
+      // A dead score becomes maskedValue; a live one stays within ±B.
+      const uint8_t *row = mask.data<uint8_t>() + maskAt(b, h, i, 0);
+      if (maskedValue + b2 < -105.0)
+        while (j > 0 && !row[(j - 1) * stride])
+          --j;
+    } else {
+      // Scores are s + m with |s| <= B: the row's largest m keeps its
+      // column at least top = m_max - B, so a column is dead where
+      // m + B + slack < top - 105, the slack (1e-6 of the magnitudes)
+      // covering the sums' rounding; solved for m, conservatively.
+      const float *row = mask.data<float>() + maskAt(b, h, i, 0);
+      __m128 largest = _mm_set1_ps(-INFINITY);
+      int64_t c = 0;
+      if (stride == 1)
+        for (; c + 4 <= t; c += 4) // max(x, m) keeps m where x is NaN
+          largest = _mm_max_ps(_mm_loadu_ps(row + c), largest);
+      alignas(16) float lanes[4];
+      _mm_store_ps(lanes, largest);
+      float top =
+          std::max(std::max(lanes[0], lanes[1]), std::max(lanes[2], lanes[3]));
+      for (; c < t; ++c)
+        top = row[c * stride] > top ? row[c * stride] : top;
+      double limit = double(top) - b2 - b2 - 105.0 -
+                     1e-6 * (std::fabs(double(top) - b2) + 2.0 * b2);
+      limit = std::min(limit / (1.0 - 1e-6), limit / (1.0 + 1e-6));
+      while (j > 0 && double(row[(j - 1) * stride]) < limit)
+        --j;
+    }
+    return j ? j : t;
+  };
   // One (batch, head) pair per piece, each with its own score rows.
   parallelFor(batch * heads, 1, [&](int64_t first, int64_t last) {
     std::vector<float> scores(rows * t);
+    std::vector<int64_t> live(rows);
     for (int64_t bh = first; bh < last; ++bh) {
       int64_t b = bh / heads, h = bh % heads;
       const float *qp = q.data<float>() + ((b * heads + h) * rows) * d;
       int64_t kvh = h / group;
       const float *kp = k.data<float>() + ((b * kvHeads + kvh) * t) * d;
       const float *vp = v.data<float>() + ((b * kvHeads + kvh) * t) * dv;
-      multiplyTransposed(qp, rows, d, kp, t, d, d, scores.data(), t);
-      for (int64_t i = 0; i < rows; ++i) {
-        float *row = scores.data() + i * t;
-        for (int64_t j = 0; j < t; ++j)
-          row[j] *= scale;
-        if (!mask.isNull()) {
-          int64_t base =
-              b * maskStrides[0] + h * maskStrides[1] + i * maskStrides[2];
-          for (int64_t j = 0; j < t; ++j) {
-            int64_t at = base + j * maskStrides[3];
-            if (mask.dtype() == DType::Bool) {
-              if (!mask.data<uint8_t>()[at])
-                row[j] = maskedValue;
-            } else {
-              row[j] += mask.data<float>()[at];
+      float *out = result.mutableData<float>() + ((b * heads + h) * rows) * dv;
+      for (int64_t i = 0; i < rows; ++i)
+        live[i] = liveColumns(b, h, i);
+      for (int64_t i0 = 0; i0 < rows; i0 += kAttentionRows) {
+        int64_t count = std::min(kAttentionRows, rows - i0);
+        int64_t width =
+            *std::max_element(live.begin() + i0, live.begin() + i0 + count);
+        float *block = scores.data() + i0 * t;
+        multiplyTransposed(qp + i0 * d, count, d, kp, width, d, d, block, t);
+        for (int64_t i = i0; i < i0 + count; ++i) {
+          float *row = scores.data() + i * t;
+          for (int64_t j = 0; j < width; ++j)
+            row[j] *= scale;
+          if (!mask.isNull())
+            for (int64_t j = 0; j < width; ++j) {
+              int64_t at = maskAt(b, h, i, j);
+              if (mask.dtype() == DType::Bool) {
+                if (!mask.data<uint8_t>()[at])
+                  row[j] = maskedValue;
+              } else {
+                row[j] += mask.data<float>()[at];
+              }
             }
-          }
+          softmaxInPlace(row, width, 1);
         }
-        softmaxInPlace(row, t, 1);
+        multiply(block, count, t, vp, dv, dv, width, out + i0 * dv, dv);
       }
-      multiply(scores.data(), rows, t, vp, dv, dv, t,
-               result.mutableData<float>() + ((b * heads + h) * rows) * dv, dv);
     }
   });
   return result;
