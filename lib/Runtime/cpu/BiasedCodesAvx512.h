@@ -15,6 +15,7 @@
 #ifndef QCC_RUNTIME_CPU_BIASEDCODESAVX512_H
 #define QCC_RUNTIME_CPU_BIASEDCODESAVX512_H
 
+#include "lib/Runtime/cpu/Int4CodesAvx2.h"
 #include "lib/Runtime/cpu/QLinearKernelsInternal.h"
 #include <immintrin.h>
 #include <vector>
@@ -62,12 +63,7 @@ __m256i loadBiased32(const IntegerWeight &weight, int64_t padded,
         _mm256_loadu_si256(reinterpret_cast<const __m256i *>(
             weight.codes + column * padded + c)),
         _mm256_set1_epi8(static_cast<char>(0x80)));
-  __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(
-      weight.packedInt4 + (column * padded + c) / 2));
-  const __m128i low = _mm_set1_epi8(0x0F);
-  __m256i nibbles = _mm256_set_m128i(
-      _mm_and_si128(_mm_srli_epi16(bytes, 4), low), _mm_and_si128(bytes, low));
-  return _mm256_xor_si256(nibbles, _mm256_set1_epi8(0x08));
+  return loadBiasedInt4(weight, column, c);
 }
 
 /// Σa per activation row and segment, [rows, segments], for taking the

@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "lib/Runtime/cpu/Int4CodesAvx2.h"
 #include "lib/Runtime/cpu/QLinearKernelsInternal.h"
 #include "qcc/Numerics/Formats.h"
 #include <algorithm>
@@ -30,17 +31,6 @@ int32_t horizontalSum(__m256i v) {
   s = _mm_hadd_epi32(s, s);
   s = _mm_hadd_epi32(s, s);
   return _mm_cvtsi128_si32(s);
-}
-
-/// 32 int4 codes from column c, plus 8: unsigned, in [0, 15].
-__m256i loadBiasedInt4(const IntegerWeight &weight, int64_t column, int64_t c) {
-  int64_t padded = paddedWidth(weight.k);
-  __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(
-      weight.packedInt4 + (column * padded + c) / 2));
-  const __m128i low = _mm_set1_epi8(0x0F);
-  __m256i nibbles = _mm256_set_m128i(
-      _mm_and_si128(_mm_srli_epi16(bytes, 4), low), _mm_and_si128(bytes, low));
-  return _mm256_xor_si256(nibbles, _mm256_set1_epi8(8));
 }
 
 /// 32 weight codes from column c: int8, or int4 unpacked in order and
