@@ -81,9 +81,9 @@ struct IntegerProduct {
 };
 
 /// y[r, c] for output columns c in [begin, end) (row stride `ldy`): the
-/// product above. Uses AVX2 where the CPU has it and the blocks and groups
-/// are multiples of kCodeAlignment, the portable path otherwise; both give
-/// the same bits.
+/// product above. Where the blocks and groups are multiples of
+/// kCodeAlignment: AVX-512 VNNI where the CPU has it, else AVX2; the
+/// portable path otherwise. All give the same bits.
 void integerLinear(const IntegerProduct &product, const IntegerWeight &weight,
                    float *y, int64_t ldy, int64_t begin, int64_t end);
 
