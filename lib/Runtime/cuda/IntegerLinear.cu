@@ -1,0 +1,364 @@
+//===- IntegerLinear.cu - w8a8 and w4a8 qlinear on the tensor cores -------===//
+//
+// int8 activation codes × int8 or int4 weight codes on m16n8k32, exact in
+// int32. int4 codes are masked into the high nibble of each byte (code ×
+// 16), summed per group and shifted back, exactly. The epilogue follows
+// integerLinearPortable (QLinearKernels.h) operation for operation; this
+// file is built without fused multiply-adds so that it stays bit-exact.
+//
+// A product of one accumulation block splits K between blocks: their int32
+// partial sums add exactly in any order, and the fix-up applies the scales.
+// With several blocks the float sum runs block after block inside one
+// thread, as the interpreter's does, over all of K.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lib/Runtime/cuda/Mma.cuh"
+#include "lib/Runtime/cuda/QLinear.h"
+#include "lib/Runtime/cuda/Streaming.cuh"
+#include <algorithm>
+
+namespace qcc::cuda {
+
+namespace {
+
+constexpr int partsOf(bool int4) { return int4 ? 1 : 2; }
+/// Tiles in flight per warp: 4 × 2 KiB of int4, 3 × 4 KiB of int8, each
+/// with the 32 columns' scales it needs (TileScales).
+constexpr int stagesOf(bool int4) { return int4 ? 4 : 3; }
+template <bool Int4>
+using PipelineOf = WeightPipeline<stagesOf(Int4), 4 * partsOf(Int4), 8>;
+
+/// The scales a tile brings along: two-level integer scales of its group
+/// (u8, 32 bytes), or, with several blocks, the f32 group scales of its
+/// block (128 bytes), or none.
+enum class TileScales { None, Integer, Float };
+
+struct IntegerParams {
+  const int8_t *codes;
+  const float *tokenScales;
+  int rows;
+  int64_t k, paddedK;
+  /// Accumulation block and weight group, in tiles; 0 for a block that
+  /// spans K.
+  int blockTiles, groupTiles;
+  const float *maxima;
+  int64_t smoothGroup;
+  const uint4 *weights;
+  const float *groupScales;
+  const uint8_t *integerScales;
+  const float *channelScales;
+  int64_t n, paddedN;
+  int tilesK;
+  int64_t groupSize;
+  int groups;
+  TileScales tileScales;
+  SplitPlan plan;
+  /// Shared bytes before the weight pipelines.
+  int64_t activationBytes;
+  float *y;
+};
+
+/// The scale of the block starting at depth `start` for `column`, as
+/// blockScale() in the CPU runtime.
+__device__ inline float blockScale(const IntegerParams &p, int64_t column,
+                                   int64_t start) {
+  float scale = p.groupScales
+                    ? p.groupScales[start / p.groupSize * p.paddedN + column]
+                    : 1.0f;
+  if (p.maxima)
+    scale *= p.maxima[start / p.smoothGroup];
+  return scale;
+}
+
+__device__ inline float finishOutput(const IntegerParams &p, float sum, int row,
+                                     int64_t column) {
+  float value = sum * p.tokenScales[row];
+  if (p.channelScales)
+    value *= p.channelScales[column];
+  return value;
+}
+
+/// y of a product with one block: ((0 + float(acc) · block scale) · token
+/// scale) · channel scale.
+__device__ inline float finishOneBlock(const IntegerParams &p, int32_t acc,
+                                       int row, int64_t column) {
+  float sum = 0.0f;
+  sum += static_cast<float>(acc) * blockScale(p, column, 0);
+  return finishOutput(p, sum, row, column);
+}
+
+template <bool Int4, int MTiles>
+__global__ void __launch_bounds__(kThreadsPerBlock)
+    integerKernel(IntegerParams p) {
+  extern __shared__ __align__(16) uint8_t shared[];
+  constexpr int kParts = partsOf(Int4);
+  using Pipeline = PipelineOf<Int4>;
+  int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  int g = lane / 4, t = lane % 4;
+  int warpIndex = blockIdx.x * kWarpsPerBlock + warp;
+  bool active = warpIndex * kWarpColumns < p.paddedN;
+  // Tile indices and shared offsets fit 32 bits; the loop keeps to them.
+  int sliceBegin = blockIdx.y * p.plan.tilesPerSlice;
+  int sliceEnd = min(sliceBegin + p.plan.tilesPerSlice, p.tilesK);
+  int pieceTiles = p.plan.tilesPerPiece;
+  int64_t column0 = warpIndex * kWarpColumns + 2 * t;
+  SharedRows rows{shared, pieceTiles * kTileK + kRowPadding, p.rows};
+
+  Pipeline pipeline(
+      shared + p.activationBytes + warp * Pipeline::kBytesPerWarp,
+      p.weights +
+          (int64_t{warpIndex} * p.tilesK + sliceBegin) * 4 * kParts * 32 + lane,
+      active);
+  auto loadPiece = [&](int first) {
+    int last = min(first + pieceTiles, sliceEnd);
+    copyRowsToShared(reinterpret_cast<const uint8_t *>(p.codes) +
+                         int64_t{first} * kTileK,
+                     p.paddedK, p.paddedK - int64_t{first} * kTileK,
+                     (last - first) * kTileK, rows);
+  };
+  int scaleVectors = p.tileScales == TileScales::Integer ? 2
+                     : p.tileScales == TileScales::Float ? 8
+                                                         : 0;
+  auto scaleSource = [&](int kt) -> const void * {
+    int64_t columns = int64_t{warpIndex} * kWarpColumns;
+    if (p.tileScales == TileScales::Integer)
+      return p.integerScales +
+             int64_t{min(kt / p.groupTiles, p.groups - 1)} * p.paddedN +
+             columns + lane * 16;
+    int blockStart = kt / p.blockTiles * p.blockTiles;
+    return p.groupScales +
+           int64_t{min(blockStart / p.groupTiles, p.groups - 1)} * p.paddedN +
+           columns + lane * 4;
+  };
+  // The first piece of activations, then the first weight tiles.
+  loadPiece(sliceBegin);
+  for (int stage = 0; stage < stagesOf(Int4) - 1; ++stage) {
+    int kt = sliceBegin + stage;
+    pipeline.start(kt < sliceEnd, scaleVectors,
+                   scaleVectors ? scaleSource(kt) : nullptr);
+  }
+  awaitSharedRows<stagesOf(Int4) - 1>();
+  RowAddresses<MTiles> aRows(rows);
+
+  // Exact sums of the open group and block; the float sum of closed blocks.
+  int32_t group[MTiles][4][4] = {}, block[MTiles][4][4] = {};
+  float sum[MTiles][4][4] = {};
+  int pieceBegin = sliceBegin;
+  for (int kt = sliceBegin; kt < sliceEnd; ++kt) {
+    if (kt - pieceBegin == pieceTiles) {
+      // Rare (long slices): waits for the weights in flight too.
+      __syncthreads();
+      pieceBegin = kt;
+      loadPiece(kt);
+      awaitSharedRows<0>();
+    }
+    pipeline.release();
+    int ahead = kt + stagesOf(Int4) - 1;
+    pipeline.start(ahead < sliceEnd, scaleVectors,
+                   scaleVectors && ahead < sliceEnd ? scaleSource(ahead)
+                                                    : nullptr);
+    if (!active)
+      continue;
+    uint4 current[4 * kParts];
+    uint32_t tileScales = pipeline.take(current);
+    uint32_t offset = (kt - pieceBegin) * kTileK;
+#pragma unroll
+    for (int step = 0; step < 4; ++step) {
+      uint32_t a[MTiles][4];
+#pragma unroll
+      for (int m = 0; m < MTiles; ++m)
+        loadMatrixX4(a[m], aRows.at(m, offset + step * 32));
+#pragma unroll
+      for (int tile = 0; tile < 4; ++tile) {
+        uint32_t b0, b1;
+        if constexpr (Int4) {
+          uint32_t bits =
+              reinterpret_cast<const uint32_t *>(&current[tile])[step];
+          b0 = (bits << 4) & 0xF0F0F0F0u;
+          b1 = bits & 0xF0F0F0F0u;
+        } else {
+          const uint32_t *words =
+              reinterpret_cast<const uint32_t *>(&current[tile * 2 + step / 2]);
+          b0 = words[(step % 2) * 2];
+          b1 = words[(step % 2) * 2 + 1];
+        }
+#pragma unroll
+        for (int m = 0; m < MTiles; ++m)
+          mmaS8(group[m][tile], a[m], b0, b1);
+      }
+    }
+    // Close the group, then the block, where they end. Integer sums may
+    // also close at a slice's end: partial dots times the integer scale
+    // add up to the group's exactly.
+    bool last = kt + 1 == p.tilesK;
+    bool closesBlock = p.blockTiles && (last || (kt + 1) % p.blockTiles == 0);
+    bool closesGroup =
+        closesBlock || kt + 1 == sliceEnd || (kt + 1) % p.groupTiles == 0;
+    int localColumn0 = 2 * t;
+    if (closesGroup) {
+#pragma unroll
+      for (int tile = 0; tile < 4; ++tile)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          int32_t scale = 1;
+          if (p.tileScales == TileScales::Integer)
+            scale =
+                loadSharedByte(tileScales + localColumn0 + tile * 8 + e % 2);
+#pragma unroll
+          for (int m = 0; m < MTiles; ++m) {
+            int32_t dot = Int4 ? group[m][tile][e] >> 4 : group[m][tile][e];
+            block[m][tile][e] += dot * scale;
+            group[m][tile][e] = 0;
+          }
+        }
+    }
+    if (closesBlock) {
+      int64_t start = int64_t{kt / p.blockTiles * p.blockTiles} * kTileK;
+#pragma unroll
+      for (int tile = 0; tile < 4; ++tile)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          int64_t column = column0 + tile * 8 + e % 2;
+          float scale =
+              p.tileScales == TileScales::Float
+                  ? loadSharedFloat(tileScales +
+                                    (localColumn0 + tile * 8 + e % 2) * 4)
+              : p.groupScales
+                  ? p.groupScales[start / p.groupSize * p.paddedN + column]
+                  : 1.0f;
+          if (p.maxima)
+            scale *= p.maxima[start / p.smoothGroup];
+#pragma unroll
+          for (int m = 0; m < MTiles; ++m) {
+            sum[m][tile][e] += static_cast<float>(block[m][tile][e]) * scale;
+            block[m][tile][e] = 0;
+          }
+        }
+    }
+  }
+  asm volatile("cp.async.wait_all;");
+
+  // Several blocks or unsplit: the results; split: this slice's exact
+  // sums in shared memory, then the cluster's reduction.
+  bool split = p.plan.slices > 1;
+  auto *sums = reinterpret_cast<int32_t *>(shared);
+  if (split)
+    __syncthreads();
+#pragma unroll
+  for (int m = 0; m < MTiles; ++m)
+#pragma unroll
+    for (int tile = 0; tile < 4; ++tile)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        int row = m * 16 + g + 8 * (e / 2);
+        int local = warp * kWarpColumns + tile * 8 + 2 * t + e % 2;
+        int64_t column = column0 + tile * 8 + e % 2;
+        if (!active || row >= p.rows)
+          continue;
+        if (split)
+          sums[row * kBlockColumns + local] = block[m][tile][e];
+        else if (column >= p.n)
+          continue;
+        else if (p.blockTiles)
+          p.y[row * p.n + column] =
+              finishOutput(p, sum[m][tile][e], row, column);
+        else
+          p.y[row * p.n + column] =
+              finishOneBlock(p, block[m][tile][e], row, column);
+      }
+  if (split)
+    reduceSlices(sums, static_cast<int>(p.plan.slices), p.rows, p.n,
+                 [&](int row, int64_t column, int32_t acc) {
+                   p.y[row * p.n + column] =
+                       finishOneBlock(p, acc, row, column);
+                 });
+}
+
+template <bool Int4, int MTiles>
+cudaError_t launch(IntegerParams p, cudaStream_t stream) {
+  int64_t maxTiles =
+      (kSharedBudget - 16 - p.rows * kRowPadding) / (p.rows * kTileK);
+  auto kernel = integerKernel<Int4, MTiles>;
+  // A piece of activations and the warps' weight pipelines; after the
+  // loop, a slice's sums (int32) for the reduction.
+  auto activationBytesOf = [&](int64_t tiles) -> int64_t {
+    return (p.rows * (tiles * kTileK + kRowPadding) + 16 + 15) / 16 * 16;
+  };
+  auto sharedBytesOf = [&](int64_t tiles) -> size_t {
+    return std::max<size_t>(activationBytesOf(tiles) +
+                                kWarpsPerBlock *
+                                    PipelineOf<Int4>::kBytesPerWarp,
+                            p.rows * kBlockColumns * sizeof(int32_t));
+  };
+  if (cudaError_t status = prepareKernel(kernel); status != cudaSuccess)
+    return status;
+  // One block splits along K anywhere (its sums are integers); several
+  // are walked in order by one thread.
+  p.plan =
+      planSplit(kernel, p.n, p.k, maxTiles, p.blockTiles == 0, sharedBytesOf);
+  p.activationBytes = activationBytesOf(p.plan.tilesPerPiece);
+  return launchClusters(kernel, p, columnBlocksOf(p.n), p.plan.slices,
+                        sharedBytesOf(p.plan.tilesPerPiece), stream);
+}
+
+template <bool Int4>
+cudaError_t launchRows(IntegerParams p, cudaStream_t stream) {
+  if (p.rows <= 16)
+    return launch<Int4, 1>(p, stream);
+  if (p.rows <= 32)
+    return launch<Int4, 2>(p, stream);
+  return launch<Int4, 4>(p, stream);
+}
+
+} // namespace
+
+cudaError_t integerLinear(const DeviceActivations &activations,
+                          const DeviceWeight &weight, float *y,
+                          cudaStream_t stream) {
+  if (weight.codes == FragmentCodes::Int4ForF16)
+    return cudaErrorInvalidValue;
+  int64_t k = weight.k, paddedK = paddedDepth(k);
+  // Blocks and groups that span K are one; others must be whole tiles.
+  auto tilesOf = [&](int64_t size) -> int64_t {
+    return size >= k ? 0 : size % kTileK == 0 ? size / kTileK : -1;
+  };
+  int64_t blockTiles = tilesOf(activations.block);
+  int64_t groupTiles = tilesOf(weight.groupSize);
+  if (blockTiles < 0 || groupTiles < 0)
+    return cudaErrorNotSupported;
+  int64_t tilesK = paddedK / kTileK;
+  bool int4 = weight.codes == FragmentCodes::Int4ForS8;
+  for (int64_t row0 = 0; row0 < activations.rows; row0 += 64) {
+    IntegerParams p{};
+    p.codes = activations.codes + row0 * paddedK;
+    p.tokenScales = activations.tokenScales + row0;
+    p.rows = static_cast<int>(std::min<int64_t>(64, activations.rows - row0));
+    p.k = k;
+    p.paddedK = paddedK;
+    p.blockTiles = static_cast<int>(blockTiles);
+    p.groupTiles = static_cast<int>(groupTiles ? groupTiles : tilesK);
+    p.maxima = activations.maxima;
+    p.smoothGroup = activations.smoothGroup;
+    p.weights = static_cast<const uint4 *>(weight.packed);
+    p.groupScales = weight.groupScales;
+    p.integerScales = weight.integerScales;
+    p.channelScales = weight.channelScales;
+    p.n = weight.n;
+    p.paddedN = paddedColumns(weight.n);
+    p.tilesK = static_cast<int>(tilesK);
+    p.groupSize = groupTiles ? weight.groupSize : paddedK;
+    p.groups = static_cast<int>(weight.groups);
+    p.tileScales = weight.integerScales               ? TileScales::Integer
+                   : blockTiles && weight.groupScales ? TileScales::Float
+                                                      : TileScales::None;
+    p.y = y + row0 * weight.n;
+    cudaError_t status =
+        int4 ? launchRows<true>(p, stream) : launchRows<false>(p, stream);
+    if (status != cudaSuccess)
+      return status;
+  }
+  return cudaSuccess;
+}
+
+} // namespace qcc::cuda

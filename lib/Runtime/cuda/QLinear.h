@@ -1,0 +1,85 @@
+//===- QLinear.h - CUDA kernels of qcc.qlinear (sm90) -----------*- C++ -*-===//
+//
+// The weight-streaming path of qcc.qlinear on Hopper: weights in fragment
+// order (WeightPacking.h) go from memory straight into tensor-core
+// registers, int4 converted on the way (to f16 for w4a16, to s8 for w4a8).
+// Every function launches on `stream`, returns the launch's status and
+// never aborts; pointers are device memory.
+//
+// Numerics (docs/cuda-backend.md):
+// - integerLinear computes the interpreter's function bit for bit: exact
+//   int32 sums per accumulation block (split-K partial sums added as
+//   integers), then the float epilogue in QLinearKernels.h's order.
+// - weightOnlyLinear multiplies f16 activations by the exact int4 codes
+//   (f16 products are exact in the f32 accumulators) and applies each f32
+//   group scale to the group's sum: the interpreter's function on
+//   f16-rounded activations, up to the order of f32 summation.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QCC_RUNTIME_CUDA_QLINEAR_H
+#define QCC_RUNTIME_CUDA_QLINEAR_H
+
+#include "lib/Runtime/cuda/WeightPacking.h"
+#include <cuda_runtime_api.h>
+
+namespace qcc::cuda {
+
+/// A qlinear weight on the device.
+struct DeviceWeight {
+  FragmentCodes codes = FragmentCodes::Int8ForS8;
+  int64_t n = 0, k = 0;
+  /// packWeightFragments' layout.
+  const void *packed = nullptr;
+  /// Columns per group: 32, 64 or a multiple of 128 for weightOnlyLinear;
+  /// a multiple of 128 for integerLinear; or at least k (one group).
+  int64_t groupSize = 0, groups = 0;
+  /// transposeScales' layout [groups, paddedColumns(n)]: f32 group scales,
+  /// or u8 two-level integer scales (w4a8), or neither.
+  const float *groupScales = nullptr;
+  const uint8_t *integerScales = nullptr;
+  /// f32 [paddedColumns(n)], or null.
+  const float *channelScales = nullptr;
+};
+
+/// y [rows, n] (f32) = x [rows, k] (f16 bits, row stride k) · weightᵀ for
+/// Int4ForF16 weights with f32 group scales.
+cudaError_t weightOnlyLinear(const uint16_t *x, int64_t rows,
+                             const DeviceWeight &weight, float *y,
+                             cudaStream_t stream);
+
+/// Per-token int8 activations of an integer qlinear.
+struct DeviceActivations {
+  /// Codes [rows, paddedDepth(k)] (zero padded) and scales [rows].
+  const int8_t *codes = nullptr;
+  const float *tokenScales = nullptr;
+  int64_t rows = 0;
+  /// QLinearOp::getAccumulationBlock: a multiple of 128, or at least k.
+  int64_t block = 0;
+  /// Runtime Smooth maxima [ceil(k / smoothGroup)], or null.
+  const float *maxima = nullptr;
+  int64_t smoothGroup = 0;
+};
+
+/// y [rows, n] (f32) for Int8ForS8 or Int4ForS8 weights, as
+/// integerLinearPortable computes it.
+cudaError_t integerLinear(const DeviceActivations &activations,
+                          const DeviceWeight &weight, float *y,
+                          cudaStream_t stream);
+
+/// qcc::rt::quantizeActivations on the device, bit for bit: codes [rows,
+/// paddedDepth(k)] (zero padded) and scales [rows]; with `maxima`, x is
+/// first multiplied by 1 / maxima[c / smoothGroup].
+cudaError_t quantizeActivations(const float *x, int64_t rows, int64_t k,
+                                float qmax, const float *maxima,
+                                int64_t smoothGroup, int8_t *codes,
+                                float *scales, cudaStream_t stream);
+
+/// qcc::rt::runtimeSmoothMaxima on the device.
+cudaError_t runtimeSmoothMaxima(const float *x, int64_t rows, int64_t k,
+                                int64_t group, float *maxima,
+                                cudaStream_t stream);
+
+} // namespace qcc::cuda
+
+#endif // QCC_RUNTIME_CUDA_QLINEAR_H

@@ -1,0 +1,98 @@
+//===- QuantizeActivations.cu - per-token int8 codes on the device --------===//
+//
+// qcc::rt::quantizeActivations and runtimeSmoothMaxima, bit for bit: the
+// same f32 operations in the same order per element (numerics::quantizeInt
+// on x · (1 / scale)); only max, which is exact in any order, is reduced
+// in parallel. Built without fused multiply-adds.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lib/Runtime/cuda/QLinear.h"
+#include "qcc/Numerics/Formats.h"
+
+namespace qcc::cuda {
+
+namespace {
+
+constexpr int kThreads = 256;
+
+/// max over the block of each thread's `value`.
+__device__ float blockMaximum(float value) {
+  __shared__ float partial[kThreads / 32];
+  for (int offset = 16; offset > 0; offset /= 2)
+    value = fmaxf(value, __shfl_xor_sync(0xFFFFFFFFu, value, offset));
+  if (threadIdx.x % 32 == 0)
+    partial[threadIdx.x / 32] = value;
+  __syncthreads();
+  value = partial[0];
+  for (int w = 1; w < kThreads / 32; ++w)
+    value = fmaxf(value, partial[w]);
+  __syncthreads();
+  return value;
+}
+
+/// x[c], first multiplied by 1 / maxima[c / smoothGroup] under Runtime
+/// Smooth (the inverse rounded to f32 first, as the CPU runtime does).
+__device__ inline float smoothed(const float *x, int64_t c, const float *maxima,
+                                 int64_t smoothGroup) {
+  return maxima ? x[c] * (1.0f / maxima[c / smoothGroup]) : x[c];
+}
+
+__global__ void __launch_bounds__(kThreads)
+    quantizeKernel(const float *x, int64_t k, float qmax, const float *maxima,
+                   int64_t smoothGroup, int8_t *codes, float *scales) {
+  int64_t row = blockIdx.x, paddedK = paddedDepth(k);
+  const float *in = x + row * k;
+  float absmax = 0.0f;
+  for (int64_t c = threadIdx.x; c < k; c += kThreads)
+    absmax = fmaxf(absmax, fabsf(smoothed(in, c, maxima, smoothGroup)));
+  absmax = blockMaximum(absmax);
+  float scale = absmax > 0.0f ? absmax / qmax : 1.0f;
+  float inverse = 1.0f / scale;
+  auto limit = static_cast<int32_t>(qmax);
+  int8_t *out = codes + row * paddedK;
+  for (int64_t c = threadIdx.x; c < paddedK; c += kThreads)
+    out[c] = c < k ? static_cast<int8_t>(numerics::quantizeInt(
+                         smoothed(in, c, maxima, smoothGroup), inverse, 0,
+                         -limit, limit))
+                   : 0;
+  if (threadIdx.x == 0)
+    scales[row] = scale;
+}
+
+__global__ void __launch_bounds__(kThreads)
+    maximaKernel(const float *x, int64_t rows, int64_t k, int64_t group,
+                 float *maxima) {
+  int64_t begin = blockIdx.x * group;
+  int64_t width = min(group, k - begin);
+  float maximum = 0.0f;
+  for (int64_t i = threadIdx.x; i < rows * width; i += kThreads)
+    maximum = fmaxf(maximum, fabsf(x[i / width * k + begin + i % width]));
+  maximum = blockMaximum(maximum);
+  if (threadIdx.x == 0)
+    maxima[blockIdx.x] = maximum > 0.0f ? maximum : 1.0f;
+}
+
+} // namespace
+
+cudaError_t quantizeActivations(const float *x, int64_t rows, int64_t k,
+                                float qmax, const float *maxima,
+                                int64_t smoothGroup, int8_t *codes,
+                                float *scales, cudaStream_t stream) {
+  if (rows == 0)
+    return cudaSuccess;
+  quantizeKernel<<<static_cast<unsigned>(rows), kThreads, 0, stream>>>(
+      x, k, qmax, maxima, smoothGroup, codes, scales);
+  return cudaGetLastError();
+}
+
+cudaError_t runtimeSmoothMaxima(const float *x, int64_t rows, int64_t k,
+                                int64_t group, float *maxima,
+                                cudaStream_t stream) {
+  int64_t groups = (k + group - 1) / group;
+  maximaKernel<<<static_cast<unsigned>(groups), kThreads, 0, stream>>>(
+      x, rows, k, group, maxima);
+  return cudaGetLastError();
+}
+
+} // namespace qcc::cuda

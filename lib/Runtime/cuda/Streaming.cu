@@ -1,0 +1,51 @@
+//===- Streaming.cu - planning the weight-streaming kernels' grids
+//---------===//
+
+#include "lib/Runtime/cuda/Streaming.cuh"
+#include <map>
+#include <mutex>
+#include <tuple>
+
+namespace qcc::cuda {
+
+int multiprocessorCount() {
+  static int count = [] {
+    int device = 0, value = 0;
+    if (cudaGetDevice(&device) != cudaSuccess ||
+        cudaDeviceGetAttribute(&value, cudaDevAttrMultiProcessorCount,
+                               device) != cudaSuccess)
+      return 1;
+    return value;
+  }();
+  return count;
+}
+
+int64_t activeClusters(const void *kernel, int64_t slices, size_t sharedBytes) {
+  using Key = std::tuple<const void *, int64_t, size_t>;
+  static std::mutex mutex;
+  static std::map<Key, int64_t> cache;
+  std::lock_guard<std::mutex> lock(mutex);
+  Key key{kernel, slices, sharedBytes};
+  if (auto found = cache.find(key); found != cache.end())
+    return found->second;
+  cudaLaunchConfig_t config{};
+  config.gridDim = dim3(1, static_cast<unsigned>(slices));
+  config.blockDim = dim3(kThreadsPerBlock);
+  config.dynamicSmemBytes = sharedBytes;
+  cudaLaunchAttribute cluster{};
+  cluster.id = cudaLaunchAttributeClusterDimension;
+  cluster.val.clusterDim.x = 1;
+  cluster.val.clusterDim.y = static_cast<unsigned>(slices);
+  cluster.val.clusterDim.z = 1;
+  config.attrs = &cluster;
+  config.numAttrs = 1;
+  int clusters = 0;
+  if (cudaOccupancyMaxActiveClusters(&clusters, kernel, &config) !=
+      cudaSuccess) {
+    cudaGetLastError(); // a size the GPU refuses: none
+    clusters = 0;
+  }
+  return cache[key] = clusters;
+}
+
+} // namespace qcc::cuda

@@ -1,0 +1,387 @@
+//===- CudaQLinearTest.cpp - CUDA qlinear kernels vs the CPU runtime ------===//
+//
+// Tests that the sm90 qlinear kernels compute the interpreter's function:
+// activation quantization and the integer products (w8a8, w4a8 two-level,
+// several blocks, Runtime Smooth) bit for bit against the CPU runtime's
+// portable kernels, which QLinearKernelsTest ties to the interpreter; the
+// w4a16 product against a float64 reference on the same f16 activations.
+// Fresh random data and ragged shapes (M = 1, 3, 17, 64, 129, 1000; N and K
+// off the tiles). Skipped, visibly, where no sm90 GPU is present.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lib/Runtime/cpu/QLinearKernels.h"
+#include "lib/Runtime/cuda/QLinear.h"
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+#include <gtest/gtest.h>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace qcc;
+
+namespace {
+
+/// Why the GPU tests cannot run here, or empty.
+std::string missingGpu() {
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0)
+    return "no CUDA device";
+  cudaDeviceProp properties{};
+  if (cudaGetDeviceProperties(&properties, 0) != cudaSuccess ||
+      properties.major < 9)
+    return "the CUDA device is older than sm90";
+  return "";
+}
+
+#define REQUIRE_GPU()                                                          \
+  do {                                                                         \
+    if (std::string why = missingGpu(); !why.empty())                          \
+      GTEST_SKIP() << why;                                                     \
+  } while (false)
+
+/// Device memory holding a copy of a host vector.
+template <typename T> class DeviceVector {
+public:
+  explicit DeviceVector(const std::vector<T> &host) : count(host.size()) {
+    EXPECT_EQ(cudaMalloc(&data, bytes()), cudaSuccess);
+    EXPECT_EQ(cudaMemcpy(data, host.data(), bytes(), cudaMemcpyHostToDevice),
+              cudaSuccess);
+  }
+  ~DeviceVector() { cudaFree(data); }
+  T *get() const { return data; }
+  std::vector<T> download() const {
+    std::vector<T> host(count);
+    EXPECT_EQ(cudaMemcpy(host.data(), data, bytes(), cudaMemcpyDeviceToHost),
+              cudaSuccess);
+    return host;
+  }
+
+private:
+  size_t bytes() const { return count * sizeof(T); }
+  size_t count;
+  T *data = nullptr;
+};
+
+/// A device buffer of `count` elements poisoned with NaN bytes, so that an
+/// element no kernel writes fails the comparison.
+template <typename T> DeviceVector<T> poisoned(size_t count) {
+  std::vector<T> host(count);
+  std::memset(host.data(), 0xFF, count * sizeof(T));
+  return DeviceVector<T>(host);
+}
+
+std::mt19937 freshGenerator() {
+  // The clock, not std::random_device (which needs a newer C library than
+  // the GPU machine may have).
+  auto seed = static_cast<unsigned>(
+      std::chrono::steady_clock::now().time_since_epoch().count());
+  ::testing::Test::RecordProperty("seed", std::to_string(seed));
+  return std::mt19937(seed);
+}
+
+/// Activations with a few outlier channels, as real ones have.
+std::vector<float> drawActivations(int64_t rows, int64_t k, std::mt19937 &rng) {
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> x(rows * k);
+  for (int64_t i = 0; i < rows * k; ++i)
+    x[i] = normal(rng) * (i % k % 37 == 5 ? 40.0f : 1.0f);
+  return x;
+}
+
+struct IntegerCase {
+  int64_t m, n, k;
+  bool int4;
+  int64_t group; // 0: per channel
+  bool twoLevel;
+  int64_t smoothGroup; // 0: none
+};
+
+std::string integerName(const ::testing::TestParamInfo<IntegerCase> &info) {
+  const IntegerCase &c = info.param;
+  return "M" + std::to_string(c.m) + "_N" + std::to_string(c.n) + "_K" +
+         std::to_string(c.k) + (c.int4 ? "_int4" : "_int8") + "_g" +
+         (c.group ? std::to_string(c.group) : "channel") +
+         (c.twoLevel ? "_twolevel" : "") +
+         (c.smoothGroup ? "_smooth" + std::to_string(c.smoothGroup) : "");
+}
+
+class CudaIntegerLinear : public ::testing::TestWithParam<IntegerCase> {};
+
+TEST_P(CudaIntegerLinear, MatchesCpuRuntimeBitForBit) {
+  REQUIRE_GPU();
+  const IntegerCase &c = GetParam();
+  std::mt19937 rng = freshGenerator();
+  int64_t group = c.group ? std::min(c.group, c.k) : c.k;
+  int64_t groups = (c.k + group - 1) / group;
+  int64_t block = c.twoLevel ? c.k : group;
+  if (c.smoothGroup)
+    block = std::min(block, c.smoothGroup);
+  int64_t codeMax = c.int4 ? 7 : 127;
+  std::uniform_int_distribution<int> code(-codeMax - 1, codeMax);
+  std::uniform_int_distribution<int> integerScale(1, 17);
+  std::uniform_real_distribution<float> positive(0.001f, 0.05f);
+
+  std::vector<int8_t> codes(c.n * c.k);
+  for (int8_t &v : codes)
+    v = static_cast<int8_t>(code(rng));
+  std::vector<float> groupScales(c.n * groups), channels(c.n);
+  std::vector<uint8_t> integerScales(c.n * groups);
+  for (float &v : groupScales)
+    v = positive(rng);
+  for (uint8_t &v : integerScales)
+    v = static_cast<uint8_t>(integerScale(rng));
+  for (float &v : channels)
+    v = positive(rng);
+  std::vector<float> x = drawActivations(c.m, c.k, rng);
+
+  // The CPU runtime: codes [n, paddedWidth(k)] or packInt4's layout.
+  int64_t cpuWidth = rt::paddedWidth(c.k);
+  std::vector<int8_t> cpuCodes(c.n * cpuWidth, 0);
+  std::vector<uint8_t> cpuInt4(c.n * cpuWidth / 2);
+  for (int64_t col = 0; col < c.n; ++col)
+    std::memcpy(&cpuCodes[col * cpuWidth], &codes[col * c.k], c.k);
+  if (c.int4)
+    rt::packInt4(codes.data(), c.n, c.k, cpuInt4.data());
+  rt::IntegerWeight cpuWeight;
+  cpuWeight.n = c.n;
+  cpuWeight.k = c.k;
+  cpuWeight.codes = c.int4 ? nullptr : cpuCodes.data();
+  cpuWeight.packedInt4 = c.int4 ? cpuInt4.data() : nullptr;
+  cpuWeight.groupSize = group;
+  cpuWeight.groups = groups;
+  cpuWeight.groupScales = c.twoLevel ? nullptr : groupScales.data();
+  cpuWeight.integerScales = c.twoLevel ? integerScales.data() : nullptr;
+  cpuWeight.channelScales = c.twoLevel ? channels.data() : nullptr;
+
+  std::vector<float> maxima;
+  if (c.smoothGroup) {
+    maxima.resize((c.k + c.smoothGroup - 1) / c.smoothGroup);
+    rt::runtimeSmoothMaxima(x.data(), c.m, c.k, c.smoothGroup, maxima.data());
+  }
+  std::vector<int8_t> cpuActivations(c.m * cpuWidth);
+  std::vector<float> cpuTokenScales(c.m);
+  rt::quantizeActivations(
+      x.data(), c.m, c.k, 127.0f, c.smoothGroup ? maxima.data() : nullptr,
+      c.smoothGroup, cpuActivations.data(), cpuTokenScales.data());
+  rt::IntegerProduct cpuProduct;
+  cpuProduct.codes = cpuActivations.data();
+  cpuProduct.tokenScales = cpuTokenScales.data();
+  cpuProduct.rows = c.m;
+  cpuProduct.block = block;
+  cpuProduct.maxima = c.smoothGroup ? maxima.data() : nullptr;
+  cpuProduct.smoothGroup = c.smoothGroup;
+  std::vector<float> expected(c.m * c.n);
+  rt::integerLinearPortable(cpuProduct, cpuWeight, expected.data(), c.n, 0,
+                            c.n);
+
+  // The GPU: the same steps from the same f32 activations.
+  auto layout =
+      c.int4 ? cuda::FragmentCodes::Int4ForS8 : cuda::FragmentCodes::Int8ForS8;
+  std::vector<uint8_t> packed(cuda::packedWeightBytes(layout, c.n, c.k));
+  cuda::packWeightFragments(layout, codes.data(), c.n, c.k, packed.data());
+  int64_t width = cuda::paddedColumns(c.n);
+  std::vector<float> scalesT(groups * width), channelsT(width, 0.0f);
+  std::vector<uint8_t> integerT(groups * width);
+  cuda::transposeScales(groupScales.data(), c.n, groups, scalesT.data());
+  cuda::transposeScales(integerScales.data(), c.n, groups, integerT.data());
+  std::copy(channels.begin(), channels.end(), channelsT.begin());
+  DeviceVector<uint8_t> dPacked(packed), dIntegerScales(integerT);
+  DeviceVector<float> dScales(scalesT), dChannels(channelsT), dX(x);
+  DeviceVector<float> dMaxima(c.smoothGroup ? maxima : std::vector<float>(1));
+  int64_t paddedK = cuda::paddedDepth(c.k);
+  auto dCodes = poisoned<int8_t>(c.m * paddedK);
+  auto dTokenScales = poisoned<float>(c.m);
+  auto dY = poisoned<float>(c.m * c.n);
+  if (c.smoothGroup) {
+    ASSERT_EQ(cuda::runtimeSmoothMaxima(dX.get(), c.m, c.k, c.smoothGroup,
+                                        dMaxima.get(), nullptr),
+              cudaSuccess);
+  }
+  ASSERT_EQ(cuda::quantizeActivations(dX.get(), c.m, c.k, 127.0f,
+                                      c.smoothGroup ? dMaxima.get() : nullptr,
+                                      c.smoothGroup, dCodes.get(),
+                                      dTokenScales.get(), nullptr),
+            cudaSuccess);
+  cuda::DeviceWeight weight;
+  weight.codes = layout;
+  weight.n = c.n;
+  weight.k = c.k;
+  weight.packed = dPacked.get();
+  weight.groupSize = group;
+  weight.groups = groups;
+  weight.groupScales = c.twoLevel ? nullptr : dScales.get();
+  weight.integerScales = c.twoLevel ? dIntegerScales.get() : nullptr;
+  weight.channelScales = c.twoLevel ? dChannels.get() : nullptr;
+  cuda::DeviceActivations activations;
+  activations.codes = dCodes.get();
+  activations.tokenScales = dTokenScales.get();
+  activations.rows = c.m;
+  activations.block = block;
+  activations.maxima = c.smoothGroup ? dMaxima.get() : nullptr;
+  activations.smoothGroup = c.smoothGroup;
+  ASSERT_EQ(cuda::integerLinear(activations, weight, dY.get(), nullptr),
+            cudaSuccess);
+  ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+
+  if (c.smoothGroup) {
+    EXPECT_EQ(0, std::memcmp(dMaxima.download().data(), maxima.data(),
+                             maxima.size() * sizeof(float)));
+  }
+  std::vector<int8_t> gpuCodes = dCodes.download();
+  std::vector<float> gpuTokenScales = dTokenScales.download();
+  EXPECT_EQ(0, std::memcmp(gpuTokenScales.data(), cpuTokenScales.data(),
+                           c.m * sizeof(float)));
+  for (int64_t row = 0; row < c.m; ++row) {
+    ASSERT_EQ(0, std::memcmp(&gpuCodes[row * paddedK],
+                             &cpuActivations[row * cpuWidth], c.k))
+        << "activation codes of row " << row;
+    for (int64_t col = c.k; col < paddedK; ++col)
+      ASSERT_EQ(gpuCodes[row * paddedK + col], 0) << "padding of row " << row;
+  }
+  std::vector<float> y = dY.download();
+  int64_t mismatches = 0;
+  for (int64_t i = 0; i < c.m * c.n; ++i)
+    if (std::memcmp(&y[i], &expected[i], sizeof(float)) != 0 &&
+        mismatches++ < 5)
+      ADD_FAILURE() << "y[" << i / c.n << ", " << i % c.n << "] = " << y[i]
+                    << ", the CPU runtime gives " << expected[i];
+  EXPECT_EQ(mismatches, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, CudaIntegerLinear,
+    ::testing::Values(
+        // w8a8: per-channel weights, one block, split along K.
+        IntegerCase{1, 4096, 4096, false, 0, false, 0},
+        IntegerCase{3, 200, 1000, false, 0, false, 0},
+        IntegerCase{17, 576, 1536, false, 0, false, 0},
+        IntegerCase{64, 40, 300, false, 0, false, 0},
+        IntegerCase{129, 1000, 576, false, 0, false, 0},
+        IntegerCase{1000, 96, 256, false, 0, false, 0},
+        // One tile of K: no split, the kernel applies the scales itself.
+        IntegerCase{7, 50, 100, false, 0, false, 0},
+        // Group scales: one f32 sum after another, block by block.
+        IntegerCase{3, 136, 1000, false, 128, false, 0},
+        IntegerCase{33, 300, 640, false, 256, false, 0},
+        // w4a8: int4 codes with two-level integer scales.
+        IntegerCase{1, 4096, 4096, true, 128, true, 0},
+        IntegerCase{17, 1536, 576, true, 128, true, 0},
+        IntegerCase{64, 100, 1000, true, 128, true, 0},
+        IntegerCase{129, 576, 1536, true, 256, true, 0},
+        // Runtime Smooth: blocks of the smoothing group.
+        IntegerCase{5, 200, 1536, false, 0, false, 128},
+        IntegerCase{20, 72, 640, true, 128, true, 256}),
+    integerName);
+
+struct WeightOnlyCase {
+  int64_t m, n, k, group; // group 0: per channel
+};
+
+std::string
+weightOnlyName(const ::testing::TestParamInfo<WeightOnlyCase> &info) {
+  const WeightOnlyCase &c = info.param;
+  return "M" + std::to_string(c.m) + "_N" + std::to_string(c.n) + "_K" +
+         std::to_string(c.k) + "_g" +
+         (c.group ? std::to_string(c.group) : "channel");
+}
+
+class CudaWeightOnlyLinear : public ::testing::TestWithParam<WeightOnlyCase> {};
+
+// Products of f16 activations and int4 codes are exact in f32, so the only
+// error is f32 summation (over at most K terms, in the tensor cores' order):
+// a relative L2 error of 1e-5 is ~100× what is measured and 1e5× under
+// what a wrong code, scale or index gives.
+TEST_P(CudaWeightOnlyLinear, MatchesFloat64Reference) {
+  REQUIRE_GPU();
+  const WeightOnlyCase &c = GetParam();
+  std::mt19937 rng = freshGenerator();
+  int64_t group = c.group ? std::min(c.group, c.k) : c.k;
+  int64_t groups = (c.k + group - 1) / group;
+  std::uniform_int_distribution<int> code(-8, 7);
+  std::uniform_real_distribution<float> positive(0.001f, 0.05f);
+  std::vector<int8_t> codes(c.n * c.k);
+  for (int8_t &v : codes)
+    v = static_cast<int8_t>(code(rng));
+  std::vector<float> scales(c.n * groups);
+  for (float &v : scales)
+    v = positive(rng);
+  std::vector<float> x = drawActivations(c.m, c.k, rng);
+  std::vector<uint16_t> xHalf(x.size());
+  std::vector<double> xRounded(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    __half h = __float2half_rn(x[i]);
+    std::memcpy(&xHalf[i], &h, 2);
+    xRounded[i] = __half2float(h);
+  }
+
+  auto layout = cuda::FragmentCodes::Int4ForF16;
+  std::vector<uint8_t> packed(cuda::packedWeightBytes(layout, c.n, c.k));
+  cuda::packWeightFragments(layout, codes.data(), c.n, c.k, packed.data());
+  std::vector<float> scalesT(groups * cuda::paddedColumns(c.n));
+  cuda::transposeScales(scales.data(), c.n, groups, scalesT.data());
+  DeviceVector<uint8_t> dPacked(packed);
+  DeviceVector<float> dScales(scalesT);
+  DeviceVector<uint16_t> dX(xHalf);
+  auto dY = poisoned<float>(c.m * c.n);
+  cuda::DeviceWeight weight;
+  weight.codes = layout;
+  weight.n = c.n;
+  weight.k = c.k;
+  weight.packed = dPacked.get();
+  weight.groupSize = group;
+  weight.groups = groups;
+  weight.groupScales = dScales.get();
+  ASSERT_EQ(cuda::weightOnlyLinear(dX.get(), c.m, weight, dY.get(), nullptr),
+            cudaSuccess);
+  ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+  std::vector<float> y = dY.download();
+
+  double error = 0, norm = 0;
+  for (int64_t row = 0; row < c.m; ++row)
+    for (int64_t col = 0; col < c.n; ++col) {
+      double sum = 0;
+      for (int64_t d = 0; d < c.k; ++d)
+        sum += xRounded[row * c.k + d] * codes[col * c.k + d] *
+               scales[col * groups + d / group];
+      double diff = y[row * c.n + col] - sum;
+      ASSERT_FALSE(std::isnan(diff)) << "y[" << row << ", " << col << "]";
+      error += diff * diff;
+      norm += sum * sum;
+    }
+  double relative = std::sqrt(error / norm);
+  RecordProperty("relative_l2", std::to_string(relative));
+  EXPECT_LE(relative, 1e-5);
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, CudaWeightOnlyLinear,
+                         ::testing::Values(WeightOnlyCase{1, 4096, 4096, 128},
+                                           WeightOnlyCase{3, 200, 1000, 128},
+                                           WeightOnlyCase{17, 576, 1536, 128},
+                                           WeightOnlyCase{64, 1536, 576, 64},
+                                           WeightOnlyCase{129, 100, 1000, 32},
+                                           WeightOnlyCase{1000, 72, 640, 256},
+                                           WeightOnlyCase{16, 300, 700, 0},
+                                           WeightOnlyCase{33, 4096, 1024, 128}),
+                         weightOnlyName);
+
+TEST(CudaQLinear, RefusesGroupsOffTheTiles) {
+  REQUIRE_GPU();
+  cuda::DeviceWeight weight;
+  weight.codes = cuda::FragmentCodes::Int8ForS8;
+  weight.n = 64;
+  weight.k = 512;
+  weight.groupSize = 96;
+  weight.groups = 6;
+  cuda::DeviceActivations activations;
+  activations.rows = 1;
+  activations.block = 96;
+  EXPECT_EQ(cuda::integerLinear(activations, weight, nullptr, nullptr),
+            cudaErrorNotSupported);
+}
+
+} // namespace
