@@ -6,9 +6,10 @@
 For each weight N x K and M rows: qcc w4a16 (int4 g128, f32 scales, f16
 activations), w8a8 (int8 per channel) and w4a8 (int4, two-level g128 scales)
 products, timed in the same process as PyTorch's bf16 `x @ w.t()` (cuBLAS) and
-fp8 `torch._scaled_mm` (e4m3 x e4m3, M padded to 16 as it requires). The
-integer products start from int8 codes (activation quantization is timed
-separately, as `quantize`). Every variant rotates over copies of its weights
+fp8 `torch._scaled_mm` (e4m3 x e4m3, M padded to 16 as it requires), and
+qcc fp8 (e4m3 x e4m3, per-channel scales). The quantized-activation products
+start from codes (activation quantization is timed separately, as
+`quantize`). Every variant rotates over copies of its weights
 taking together more than 4x the L2, so weights come from memory. Times are
 medians of CUDA-event-timed replays of CUDA graphs of many calls; bandwidth is weight bytes (codes and scales)
 per second, against a device-to-device copy measured in the same run (bytes
@@ -22,7 +23,7 @@ import statistics
 
 import torch
 
-W4A16, W4A8, W8A8 = 0, 1, 2  # qcc::cuda::FragmentCodes
+W4A16, W4A8, W8A8, FP8 = 0, 1, 2, 3  # qcc::cuda::FragmentCodes
 GROUP = 128
 
 
@@ -104,7 +105,7 @@ class Qcc:
         self.lib.qcc_bench_quantize.argtypes = [ptr, i64, i64, ptr, ptr, ptr]
 
     def pack(self, layout, n, k):
-        low, high = (-8, 8) if layout != W8A8 else (-128, 128)
+        low, high = (-8, 8) if layout in (W4A16, W4A8) else (-128, 128)
         codes = torch.randint(low, high, (n, k), dtype=torch.int8)
         packed = torch.empty(self.lib.qcc_bench_packed_bytes(layout, n, k), dtype=torch.uint8)
         self.lib.qcc_bench_pack(layout, codes.data_ptr(), n, k, packed.data_ptr())
@@ -122,7 +123,7 @@ def bench_shape(qcc, n, k, rows_list, l2, bandwidth):
     depth = qcc.lib.qcc_bench_padded_depth(k)
     groups = -(-k // GROUP)
     weights = {}
-    for name, layout in (("w4a16", W4A16), ("w4a8", W4A8), ("w8a8", W8A8)):
+    for name, layout in (("w4a16", W4A16), ("w4a8", W4A8), ("w8a8", W8A8), ("fp8", FP8)):
         packed = qcc.pack(layout, n, k)
         if layout == W4A16:
             scales = torch.rand(groups, width, device="cuda") * 0.01
@@ -160,10 +161,10 @@ def bench_shape(qcc, n, k, rows_list, l2, bandwidth):
         mp = -(-m // 16) * 16
         x8 = torch.randn(mp, k, device="cuda").to(torch.float8_e4m3fn)
         try:
-            row["fp8"] = median_ms(lambda i: torch._scaled_mm(
+            row["torch_fp8"] = median_ms(lambda i: torch._scaled_mm(
                 x8, fp8[i].t(), scale_a=one, scale_b=one, out_dtype=torch.bfloat16), len(fp8))
         except RuntimeError as error:
-            row["fp8_error"] = str(error)[:200]
+            row["torch_fp8_error"] = str(error)[:200]
         xh = torch.randn(m, k, device="cuda", dtype=torch.float16)
         xf = torch.randn(m, k, device="cuda")
         y = torch.empty(m, n, device="cuda")
@@ -180,7 +181,7 @@ def bench_shape(qcc, n, k, rows_list, l2, bandwidth):
         check(run(0), "w4a16")
         row["w4a16"] = median_ms(run, len(packs))
         row["w4a16_bytes"] = nbytes
-        for name, layout in (("w4a8", W4A8), ("w8a8", W8A8)):
+        for name, layout in (("w4a8", W4A8), ("w8a8", W8A8), ("fp8", FP8)):
             packs, scales, integer, channel, nbytes = weights[name]
             group = GROUP if layout == W4A8 else k
             run = lambda i, layout=layout, packs=packs, scales=scales, integer=integer, \
@@ -194,9 +195,9 @@ def bench_shape(qcc, n, k, rows_list, l2, bandwidth):
         torch.cuda.synchronize()
         results.append(row)
         line = f"{n:>6}x{k:<6} M={m:<5} bf16 {row['bf16'] * 1e3:8.1f} us"
-        if "fp8" in row:
-            line += f"  fp8 {row['fp8'] * 1e3:8.1f}"
-        for name in ("w4a16", "w4a8", "w8a8"):
+        if "torch_fp8" in row:
+            line += f"  torch fp8 {row['torch_fp8'] * 1e3:6.1f}"
+        for name in ("w4a16", "w4a8", "w8a8", "fp8"):
             gbs = row[name + "_bytes"] / (row[name] * 1e-3) / 1e9
             line += (f"  {name} {row[name] * 1e3:8.1f} ({row['bf16'] / row[name]:4.2f}x bf16,"
                      f" {100 * gbs * 1e9 / bandwidth:3.0f}% bw)")

@@ -63,7 +63,7 @@ QCC_BENCH_EXPORT int qcc_bench_weight_only(const uint16_t *x, int64_t rows,
 }
 
 QCC_BENCH_EXPORT int
-qcc_bench_integer(const int8_t *codes, const float *tokenScales, int64_t rows,
+qcc_bench_integer(const uint8_t *codes, const float *tokenScales, int64_t rows,
                   int layout, const void *packed, int64_t n, int64_t k,
                   int64_t groupSize, const float *groupScales,
                   const uint8_t *integerScales, const float *channelScales,
@@ -72,16 +72,18 @@ qcc_bench_integer(const int8_t *codes, const float *tokenScales, int64_t rows,
   activations.codes = codes;
   activations.tokenScales = tokenScales;
   activations.rows = rows;
+  activations.fp8 = layout == static_cast<int>(FragmentCodes::E4M3ForF8);
   activations.block = integerScales ? k : groupSize;
-  return integerLinear(activations,
-                       weightOf(layout, packed, n, k, groupSize, groupScales,
-                                integerScales, channelScales),
-                       y, stream);
+  return quantizedActivationLinear(activations,
+                                   weightOf(layout, packed, n, k, groupSize,
+                                            groupScales, integerScales,
+                                            channelScales),
+                                   y, stream);
 }
 
 QCC_BENCH_EXPORT int qcc_bench_quantize(const float *x, int64_t rows, int64_t k,
-                                        int8_t *codes, float *scales,
+                                        uint8_t *codes, float *scales,
                                         cudaStream_t stream) {
-  return quantizeActivations(x, rows, k, 127.0f, nullptr, 0, codes, scales,
-                             stream);
+  return quantizeActivations(x, rows, k, 127.0f, false, nullptr, 0, codes,
+                             scales, stream);
 }

@@ -3,17 +3,22 @@
 // Tests that the sm90 qlinear kernels compute the interpreter's function:
 // activation quantization and the integer products (w8a8, w4a8 two-level,
 // several blocks, Runtime Smooth) bit for bit against the CPU runtime's
-// portable kernels, which QLinearKernelsTest ties to the interpreter; the
-// w4a16 product against a float64 reference on the same f16 activations.
+// portable kernels, which QLinearKernelsTest ties to the interpreter; fp8
+// (e4m3 × e4m3) against the CPU runtime within f32 reordering; the w4a16
+// product against a float64 reference on the same f16 activations.
 // Fresh random data and ragged shapes (M = 1, 3, 17, 64, 129, 1000; N and K
 // off the tiles). Skipped, visibly, where no sm90 GPU is present.
 //
 //===----------------------------------------------------------------------===//
 
+#include "lib/Runtime/cpu/MinifloatKernels.h"
 #include "lib/Runtime/cpu/QLinearKernels.h"
 #include "lib/Runtime/cuda/QLinear.h"
+#include "qcc/Numerics/Activations.h"
+#include "qcc/Numerics/Formats.h"
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
@@ -82,6 +87,13 @@ std::mt19937 freshGenerator() {
       std::chrono::steady_clock::now().time_since_epoch().count());
   ::testing::Test::RecordProperty("seed", std::to_string(seed));
   return std::mt19937(seed);
+}
+
+/// The measured error, in the test's JSON/XML output.
+void recordRelativeError(double relative) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.3g", relative);
+  ::testing::Test::RecordProperty("relative_l2", text);
 }
 
 /// Activations with a few outlier channels, as real ones have.
@@ -194,7 +206,7 @@ TEST_P(CudaIntegerLinear, MatchesCpuRuntimeBitForBit) {
   DeviceVector<float> dScales(scalesT), dChannels(channelsT), dX(x);
   DeviceVector<float> dMaxima(c.smoothGroup ? maxima : std::vector<float>(1));
   int64_t paddedK = cuda::paddedDepth(c.k);
-  auto dCodes = poisoned<int8_t>(c.m * paddedK);
+  auto dCodes = poisoned<uint8_t>(c.m * paddedK);
   auto dTokenScales = poisoned<float>(c.m);
   auto dY = poisoned<float>(c.m * c.n);
   if (c.smoothGroup) {
@@ -202,7 +214,7 @@ TEST_P(CudaIntegerLinear, MatchesCpuRuntimeBitForBit) {
                                         dMaxima.get(), nullptr),
               cudaSuccess);
   }
-  ASSERT_EQ(cuda::quantizeActivations(dX.get(), c.m, c.k, 127.0f,
+  ASSERT_EQ(cuda::quantizeActivations(dX.get(), c.m, c.k, 127.0f, false,
                                       c.smoothGroup ? dMaxima.get() : nullptr,
                                       c.smoothGroup, dCodes.get(),
                                       dTokenScales.get(), nullptr),
@@ -224,15 +236,16 @@ TEST_P(CudaIntegerLinear, MatchesCpuRuntimeBitForBit) {
   activations.block = block;
   activations.maxima = c.smoothGroup ? dMaxima.get() : nullptr;
   activations.smoothGroup = c.smoothGroup;
-  ASSERT_EQ(cuda::integerLinear(activations, weight, dY.get(), nullptr),
-            cudaSuccess);
+  ASSERT_EQ(
+      cuda::quantizedActivationLinear(activations, weight, dY.get(), nullptr),
+      cudaSuccess);
   ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
 
   if (c.smoothGroup) {
     EXPECT_EQ(0, std::memcmp(dMaxima.download().data(), maxima.data(),
                              maxima.size() * sizeof(float)));
   }
-  std::vector<int8_t> gpuCodes = dCodes.download();
+  std::vector<uint8_t> gpuCodes = dCodes.download();
   std::vector<float> gpuTokenScales = dTokenScales.download();
   EXPECT_EQ(0, std::memcmp(gpuTokenScales.data(), cpuTokenScales.data(),
                            c.m * sizeof(float)));
@@ -354,7 +367,7 @@ TEST_P(CudaWeightOnlyLinear, MatchesFloat64Reference) {
       norm += sum * sum;
     }
   double relative = std::sqrt(error / norm);
-  RecordProperty("relative_l2", std::to_string(relative));
+  recordRelativeError(relative);
   EXPECT_LE(relative, 1e-5);
 }
 
@@ -369,6 +382,136 @@ INSTANTIATE_TEST_SUITE_P(Shapes, CudaWeightOnlyLinear,
                                            WeightOnlyCase{33, 4096, 1024, 128}),
                          weightOnlyName);
 
+struct Fp8Case {
+  int64_t m, n, k;
+  int64_t smoothGroup; // 0: none
+};
+
+std::string fp8Name(const ::testing::TestParamInfo<Fp8Case> &info) {
+  const Fp8Case &c = info.param;
+  return "M" + std::to_string(c.m) + "_N" + std::to_string(c.n) + "_K" +
+         std::to_string(c.k) +
+         (c.smoothGroup ? "_smooth" + std::to_string(c.smoothGroup) : "");
+}
+
+class CudaFp8Linear : public ::testing::TestWithParam<Fp8Case> {};
+
+// fp8: e4m3 activation codes (per token) are the interpreter's bit for
+// bit; the product against the CPU runtime's minifloatLinear on the same
+// codes. Products of e4m3 values are exact in f32 and each tile's sum
+// leaves the tensor cores (which keep fewer mantissa bits) after 128
+// codes, so the difference is that of f32 sums in another order plus the
+// tensor cores' truncation within 128 terms: measured ~1e-6 relative L2;
+// the bound is 1e-4, while a wrong code, scale or index gives O(1).
+TEST_P(CudaFp8Linear, MatchesCpuRuntime) {
+  REQUIRE_GPU();
+  const Fp8Case &c = GetParam();
+  std::mt19937 rng = freshGenerator();
+  int64_t block = c.smoothGroup ? std::min(c.smoothGroup, c.k) : c.k;
+  std::uniform_real_distribution<float> weight(-400.0f, 400.0f);
+  std::uniform_real_distribution<float> positive(0.001f, 0.05f);
+  std::vector<uint8_t> codes(c.n * c.k);
+  std::vector<float> codeValues(c.n * c.k);
+  for (size_t i = 0; i < codes.size(); ++i) {
+    codes[i] = numerics::encodeE4M3(weight(rng));
+    codeValues[i] = numerics::decodeE4M3(codes[i]);
+  }
+  std::vector<float> scales(c.n);
+  for (float &v : scales)
+    v = positive(rng);
+  std::vector<float> x = drawActivations(c.m, c.k, rng);
+
+  std::vector<float> maxima;
+  if (c.smoothGroup) {
+    maxima.resize((c.k + c.smoothGroup - 1) / c.smoothGroup);
+    rt::runtimeSmoothMaxima(x.data(), c.m, c.k, c.smoothGroup, maxima.data());
+  }
+  // The interpreter's codes: x (smoothed) quantized per token to e4m3.
+  std::vector<float> smoothedX = x;
+  for (int64_t i = 0; c.smoothGroup && i < c.m * c.k; ++i)
+    smoothedX[i] *= 1.0f / maxima[i % c.k / c.smoothGroup];
+  std::vector<float> cpuCodes(c.m * c.k), tokenScales(c.m);
+  numerics::quantizeRows(smoothedX.data(), c.m, c.k, 448.0f, true,
+                         cpuCodes.data(), tokenScales.data());
+  rt::MinifloatWeight cpuWeight;
+  cpuWeight.n = c.n;
+  cpuWeight.k = c.k;
+  cpuWeight.groupSize = c.k;
+  cpuWeight.groups = 1;
+  cpuWeight.codes = codes.data();
+  cpuWeight.groupScales = scales.data();
+  std::vector<float> expected(c.m * c.n);
+  rt::minifloatLinear(cpuCodes.data(), tokenScales.data(), c.m, block,
+                      c.smoothGroup ? maxima.data() : nullptr, c.smoothGroup,
+                      cpuWeight, expected.data(), c.n, 0, c.n);
+
+  auto layout = cuda::FragmentCodes::E4M3ForF8;
+  std::vector<uint8_t> packed(cuda::packedWeightBytes(layout, c.n, c.k));
+  cuda::packWeightFragments(layout,
+                            reinterpret_cast<const int8_t *>(codes.data()), c.n,
+                            c.k, packed.data());
+  std::vector<float> scalesT(cuda::paddedColumns(c.n));
+  cuda::transposeScales(scales.data(), c.n, 1, scalesT.data());
+  DeviceVector<uint8_t> dPacked(packed);
+  DeviceVector<float> dScales(scalesT), dX(x);
+  DeviceVector<float> dMaxima(c.smoothGroup ? maxima : std::vector<float>(1));
+  int64_t paddedK = cuda::paddedDepth(c.k);
+  auto dCodes = poisoned<uint8_t>(c.m * paddedK);
+  auto dTokenScales = poisoned<float>(c.m);
+  auto dY = poisoned<float>(c.m * c.n);
+  ASSERT_EQ(cuda::quantizeActivations(dX.get(), c.m, c.k, 448.0f, true,
+                                      c.smoothGroup ? dMaxima.get() : nullptr,
+                                      c.smoothGroup, dCodes.get(),
+                                      dTokenScales.get(), nullptr),
+            cudaSuccess);
+  cuda::DeviceWeight deviceWeight;
+  deviceWeight.codes = layout;
+  deviceWeight.n = c.n;
+  deviceWeight.k = c.k;
+  deviceWeight.packed = dPacked.get();
+  deviceWeight.groupSize = c.k;
+  deviceWeight.groups = 1;
+  deviceWeight.groupScales = dScales.get();
+  cuda::DeviceActivations activations;
+  activations.codes = dCodes.get();
+  activations.fp8 = true;
+  activations.tokenScales = dTokenScales.get();
+  activations.rows = c.m;
+  activations.block = block;
+  activations.maxima = c.smoothGroup ? dMaxima.get() : nullptr;
+  activations.smoothGroup = c.smoothGroup;
+  ASSERT_EQ(cuda::quantizedActivationLinear(activations, deviceWeight, dY.get(),
+                                            nullptr),
+            cudaSuccess);
+  ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+
+  std::vector<uint8_t> gpuCodes = dCodes.download();
+  std::vector<float> gpuTokenScales = dTokenScales.download();
+  EXPECT_EQ(0, std::memcmp(gpuTokenScales.data(), tokenScales.data(),
+                           c.m * sizeof(float)));
+  for (int64_t i = 0; i < c.m * c.k; ++i)
+    ASSERT_EQ(numerics::decodeE4M3(gpuCodes[i / c.k * paddedK + i % c.k]),
+              cpuCodes[i])
+        << "activation code " << i;
+  std::vector<float> y = dY.download();
+  double error = 0, norm = 0;
+  for (int64_t i = 0; i < c.m * c.n; ++i) {
+    ASSERT_FALSE(std::isnan(y[i])) << "y[" << i / c.n << ", " << i % c.n << "]";
+    error += (double(y[i]) - expected[i]) * (double(y[i]) - expected[i]);
+    norm += double(expected[i]) * expected[i];
+  }
+  double relative = std::sqrt(error / norm);
+  recordRelativeError(relative);
+  EXPECT_LE(relative, 1e-4);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, CudaFp8Linear,
+    ::testing::Values(Fp8Case{1, 4096, 4096, 0}, Fp8Case{3, 200, 1000, 0},
+                      Fp8Case{17, 576, 1536, 0}, Fp8Case{64, 100, 700, 0},
+                      Fp8Case{129, 1536, 576, 0}, Fp8Case{5, 300, 1536, 128}),
+    fp8Name);
+
 TEST(CudaQLinear, RefusesGroupsOffTheTiles) {
   REQUIRE_GPU();
   cuda::DeviceWeight weight;
@@ -380,8 +523,9 @@ TEST(CudaQLinear, RefusesGroupsOffTheTiles) {
   cuda::DeviceActivations activations;
   activations.rows = 1;
   activations.block = 96;
-  EXPECT_EQ(cuda::integerLinear(activations, weight, nullptr, nullptr),
-            cudaErrorNotSupported);
+  EXPECT_EQ(
+      cuda::quantizedActivationLinear(activations, weight, nullptr, nullptr),
+      cudaErrorNotSupported);
 }
 
 } // namespace

@@ -49,6 +49,19 @@ __device__ inline void mmaS8(int32_t (&c)[4], const uint32_t (&a)[4],
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
+/// c += a · b with e4m3 operands and f32 accumulators (m16n8k32). Hopper
+/// keeps fewer than 23 mantissa bits in these sums; the kernels start
+/// them from zero every 128 codes and add them up in f32 outside.
+__device__ inline void mmaE4M3(float (&c)[4], const uint32_t (&a)[4],
+                               uint32_t b0, uint32_t b1) {
+  asm volatile("mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32 "
+               "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+               "{%0, %1, %2, %3};"
+               : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0),
+                 "r"(b1));
+}
+
 } // namespace qcc::cuda
 
 #endif // QCC_RUNTIME_CUDA_MMA_CUH

@@ -7,9 +7,11 @@
 // never aborts; pointers are device memory.
 //
 // Numerics (docs/cuda-backend.md):
-// - integerLinear computes the interpreter's function bit for bit: exact
-//   int32 sums per accumulation block (split-K partial sums added as
-//   integers), then the float epilogue in QLinearKernels.h's order.
+// - quantizedActivationLinear with integer codes computes the
+//   interpreter's function bit for bit: exact int32 sums per accumulation
+//   block (split-K partial sums added as integers), then the float
+//   epilogue in QLinearKernels.h's order. With e4m3 codes the products are
+//   exact and the f32 sums run in another order than the CPU's.
 // - weightOnlyLinear multiplies f16 activations by the exact int4 codes
 //   (f16 products are exact in the f32 accumulators) and applies each f32
 //   group scale to the group's sum: the interpreter's function on
@@ -48,10 +50,12 @@ cudaError_t weightOnlyLinear(const uint16_t *x, int64_t rows,
                              const DeviceWeight &weight, float *y,
                              cudaStream_t stream);
 
-/// Per-token int8 activations of an integer qlinear.
+/// Per-token quantized activations of a qlinear.
 struct DeviceActivations {
-  /// Codes [rows, paddedDepth(k)] (zero padded) and scales [rows].
-  const int8_t *codes = nullptr;
+  /// int8 codes, or e4m3 bytes with `fp8`, [rows, paddedDepth(k)] (zero
+  /// padded), and scales [rows].
+  const uint8_t *codes = nullptr;
+  bool fp8 = false;
   const float *tokenScales = nullptr;
   int64_t rows = 0;
   /// QLinearOp::getAccumulationBlock: a multiple of 128, or at least k.
@@ -61,18 +65,21 @@ struct DeviceActivations {
   int64_t smoothGroup = 0;
 };
 
-/// y [rows, n] (f32) for Int8ForS8 or Int4ForS8 weights, as
-/// integerLinearPortable computes it.
-cudaError_t integerLinear(const DeviceActivations &activations,
-                          const DeviceWeight &weight, float *y,
-                          cudaStream_t stream);
+/// y [rows, n] (f32) for Int8ForS8 or Int4ForS8 weights with int8
+/// activations, as integerLinearPortable computes it; or for E4M3ForF8
+/// weights (with f32 group scales) and fp8 activations, as
+/// minifloatLinear does.
+cudaError_t quantizedActivationLinear(const DeviceActivations &activations,
+                                      const DeviceWeight &weight, float *y,
+                                      cudaStream_t stream);
 
-/// qcc::rt::quantizeActivations on the device, bit for bit: codes [rows,
-/// paddedDepth(k)] (zero padded) and scales [rows]; with `maxima`, x is
-/// first multiplied by 1 / maxima[c / smoothGroup].
+/// Per-token quantization as the interpreter's, bit for bit: codes [rows,
+/// paddedDepth(k)] (zero padded) and scales [rows]; int8 codes clamped to
+/// ±qmax, or with `fp8` e4m3 bytes of x / scale (qmax 448); with `maxima`,
+/// x is first multiplied by 1 / maxima[c / smoothGroup].
 cudaError_t quantizeActivations(const float *x, int64_t rows, int64_t k,
-                                float qmax, const float *maxima,
-                                int64_t smoothGroup, int8_t *codes,
+                                float qmax, bool fp8, const float *maxima,
+                                int64_t smoothGroup, uint8_t *codes,
                                 float *scales, cudaStream_t stream);
 
 /// qcc::rt::runtimeSmoothMaxima on the device.

@@ -1,9 +1,11 @@
-//===- QuantizeActivations.cu - per-token int8 codes on the device --------===//
+//===- QuantizeActivations.cu - per-token codes on the device
+//--------------===//
 //
-// qcc::rt::quantizeActivations and runtimeSmoothMaxima, bit for bit: the
-// same f32 operations in the same order per element (numerics::quantizeInt
-// on x · (1 / scale)); only max, which is exact in any order, is reduced
-// in parallel. Built without fused multiply-adds.
+// The interpreter's per-token quantization (numerics::quantizeRows, the CPU
+// runtime's quantizeActivations) and runtimeSmoothMaxima, bit for bit: the
+// same f32 operations in the same order per element (quantizeInt or
+// encodeE4M3 of x · (1 / scale)); only max, which is exact in any order,
+// is reduced in parallel. Built without fused multiply-adds.
 //
 //===----------------------------------------------------------------------===//
 
@@ -39,8 +41,9 @@ __device__ inline float smoothed(const float *x, int64_t c, const float *maxima,
 }
 
 __global__ void __launch_bounds__(kThreads)
-    quantizeKernel(const float *x, int64_t k, float qmax, const float *maxima,
-                   int64_t smoothGroup, int8_t *codes, float *scales) {
+    quantizeKernel(const float *x, int64_t k, float qmax, bool fp8,
+                   const float *maxima, int64_t smoothGroup, uint8_t *codes,
+                   float *scales) {
   int64_t row = blockIdx.x, paddedK = paddedDepth(k);
   const float *in = x + row * k;
   float absmax = 0.0f;
@@ -50,12 +53,17 @@ __global__ void __launch_bounds__(kThreads)
   float scale = absmax > 0.0f ? absmax / qmax : 1.0f;
   float inverse = 1.0f / scale;
   auto limit = static_cast<int32_t>(qmax);
-  int8_t *out = codes + row * paddedK;
-  for (int64_t c = threadIdx.x; c < paddedK; c += kThreads)
-    out[c] = c < k ? static_cast<int8_t>(numerics::quantizeInt(
-                         smoothed(in, c, maxima, smoothGroup), inverse, 0,
-                         -limit, limit))
-                   : 0;
+  uint8_t *out = codes + row * paddedK;
+  for (int64_t c = threadIdx.x; c < paddedK; c += kThreads) {
+    uint8_t code = 0;
+    if (c < k) {
+      float value = smoothed(in, c, maxima, smoothGroup);
+      code = fp8 ? numerics::encodeE4M3(value * inverse)
+                 : static_cast<uint8_t>(
+                       numerics::quantizeInt(value, inverse, 0, -limit, limit));
+    }
+    out[c] = code;
+  }
   if (threadIdx.x == 0)
     scales[row] = scale;
 }
@@ -76,13 +84,13 @@ __global__ void __launch_bounds__(kThreads)
 } // namespace
 
 cudaError_t quantizeActivations(const float *x, int64_t rows, int64_t k,
-                                float qmax, const float *maxima,
-                                int64_t smoothGroup, int8_t *codes,
+                                float qmax, bool fp8, const float *maxima,
+                                int64_t smoothGroup, uint8_t *codes,
                                 float *scales, cudaStream_t stream) {
   if (rows == 0)
     return cudaSuccess;
   quantizeKernel<<<static_cast<unsigned>(rows), kThreads, 0, stream>>>(
-      x, k, qmax, maxima, smoothGroup, codes, scales);
+      x, k, qmax, fp8, maxima, smoothGroup, codes, scales);
   return cudaGetLastError();
 }
 

@@ -42,7 +42,8 @@ Slot slotOf(FragmentCodes codes, int64_t t, int64_t k) {
     int64_t nibble = 2 * (quad % 4) + reg;
     return {0, step * 4 + nibble / 2, nibble % 2};
   }
-  case FragmentCodes::Int8ForS8: {
+  case FragmentCodes::Int8ForS8:
+  case FragmentCodes::E4M3ForF8: {
     step = k / 32, inStep = k % 32;
     int64_t reg = inStep / 16, quad = inStep % 16;
     if (quad / 4 != t)

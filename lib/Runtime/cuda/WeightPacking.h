@@ -47,18 +47,22 @@ enum class FragmentCodes {
   /// int8 for m16n8k32 (w8a8): two parts; word w of part p is step
   /// 2p + w / 2, register w % 2.
   Int8ForS8,
+  /// e4m3 bytes for m16n8k32 with fp8 operands (fp8): Int8ForS8's order.
+  E4M3ForF8,
 };
 
-/// 16-byte loads per lane and tile: 1 for int4, 2 for int8.
+/// 16-byte loads per lane and tile: 1 for int4, 2 for bytes.
 constexpr int64_t partsOf(FragmentCodes codes) {
-  return codes == FragmentCodes::Int8ForS8 ? 2 : 1;
+  return codes == FragmentCodes::Int8ForS8 || codes == FragmentCodes::E4M3ForF8
+             ? 2
+             : 1;
 }
 
 /// Bytes of the packed weight of an n × k qlinear.
 size_t packedWeightBytes(FragmentCodes codes, int64_t n, int64_t k);
 
-/// Packs symmetric codes [n, k] (int4 values in [-8, 7] one a byte, or
-/// int8) into `packed` (packedWeightBytes).
+/// Packs codes [n, k] (int4 values in [-8, 7] one a byte, int8, or e4m3
+/// bytes) into `packed` (packedWeightBytes).
 void packWeightFragments(FragmentCodes codes, const int8_t *values, int64_t n,
                          int64_t k, uint8_t *packed);
 

@@ -1,15 +1,19 @@
-//===- IntegerLinear.cu - w8a8 and w4a8 qlinear on the tensor cores -------===//
+//===- QuantizedActivationLinear.cu - w8a8, w4a8 and fp8 qlinear ----------===//
 //
-// int8 activation codes × int8 or int4 weight codes on m16n8k32, exact in
-// int32. int4 codes are masked into the high nibble of each byte (code ×
-// 16), summed per group and shifted back, exactly. The epilogue follows
-// integerLinearPortable (QLinearKernels.h) operation for operation; this
-// file is built without fused multiply-adds so that it stays bit-exact.
+// Per-token quantized activations × weights on m16n8k32: int8 codes × int8
+// or int4 codes, exact in int32 (int4 codes are masked into the high
+// nibble of each byte, code × 16, summed per group and shifted back,
+// exactly), or e4m3 × e4m3 in f32 (products exact; each 128 codes' sum
+// starts from zero on the tensor cores and is added in f32 outside). The
+// epilogue follows the CPU runtime (integerLinearPortable, minifloatLinear)
+// operation for operation; this file is built without fused multiply-adds,
+// so the integer paths are bit-exact.
 //
-// A product of one accumulation block splits K between blocks: their int32
-// partial sums add exactly in any order, and the fix-up applies the scales.
-// With several blocks the float sum runs block after block inside one
-// thread, as the interpreter's does, over all of K.
+// A product of one accumulation block splits K between blocks (their
+// partial sums add exactly in any order for integers, in slice order for
+// f32) and the reduction applies the scales. With several blocks the float
+// sum runs block after block inside one thread, as the interpreter's does,
+// over all of K.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,25 +21,37 @@
 #include "lib/Runtime/cuda/QLinear.h"
 #include "lib/Runtime/cuda/Streaming.cuh"
 #include <algorithm>
+#include <type_traits>
 
 namespace qcc::cuda {
 
 namespace {
 
-constexpr int partsOf(bool int4) { return int4 ? 1 : 2; }
-/// Tiles in flight per warp: 4 × 2 KiB of int4, 3 × 4 KiB of int8, each
+/// The operands of a product: int8 activations with int8 or int4
+/// weights, or e4m3 both.
+enum class Operands { Int8, Int4, E4M3 };
+
+constexpr int partsOf(Operands operands) {
+  return operands == Operands::Int4 ? 1 : 2;
+}
+/// Tiles in flight per warp: 4 × 2 KiB of int4, 3 × 4 KiB of bytes, each
 /// with the 32 columns' scales it needs (TileScales).
-constexpr int stagesOf(bool int4) { return int4 ? 4 : 3; }
-template <bool Int4>
-using PipelineOf = WeightPipeline<stagesOf(Int4), 4 * partsOf(Int4), 8>;
+constexpr int stagesOf(Operands operands) {
+  return operands == Operands::Int4 ? 4 : 3;
+}
+template <Operands O>
+using PipelineOf = WeightPipeline<stagesOf(O), 4 * partsOf(O), 8>;
+/// Exact int32 sums, or f32 for e4m3.
+template <Operands O>
+using AccumulatorOf = std::conditional_t<O == Operands::E4M3, float, int32_t>;
 
 /// The scales a tile brings along: two-level integer scales of its group
 /// (u8, 32 bytes), or, with several blocks, the f32 group scales of its
 /// block (128 bytes), or none.
 enum class TileScales { None, Integer, Float };
 
-struct IntegerParams {
-  const int8_t *codes;
+struct Params {
+  const uint8_t *codes;
   const float *tokenScales;
   int rows;
   int64_t k, paddedK;
@@ -61,7 +77,7 @@ struct IntegerParams {
 
 /// The scale of the block starting at depth `start` for `column`, as
 /// blockScale() in the CPU runtime.
-__device__ inline float blockScale(const IntegerParams &p, int64_t column,
+__device__ inline float blockScale(const Params &p, int64_t column,
                                    int64_t start) {
   float scale = p.groupScales
                     ? p.groupScales[start / p.groupSize * p.paddedN + column]
@@ -71,7 +87,7 @@ __device__ inline float blockScale(const IntegerParams &p, int64_t column,
   return scale;
 }
 
-__device__ inline float finishOutput(const IntegerParams &p, float sum, int row,
+__device__ inline float finishOutput(const Params &p, float sum, int row,
                                      int64_t column) {
   float value = sum * p.tokenScales[row];
   if (p.channelScales)
@@ -81,19 +97,21 @@ __device__ inline float finishOutput(const IntegerParams &p, float sum, int row,
 
 /// y of a product with one block: ((0 + float(acc) · block scale) · token
 /// scale) · channel scale.
-__device__ inline float finishOneBlock(const IntegerParams &p, int32_t acc,
+template <typename Accumulator>
+__device__ inline float finishOneBlock(const Params &p, Accumulator acc,
                                        int row, int64_t column) {
   float sum = 0.0f;
   sum += static_cast<float>(acc) * blockScale(p, column, 0);
   return finishOutput(p, sum, row, column);
 }
 
-template <bool Int4, int MTiles>
+template <Operands O, int MTiles>
 __global__ void __launch_bounds__(kThreadsPerBlock)
-    integerKernel(IntegerParams p) {
+    quantizedActivationKernel(Params p) {
   extern __shared__ __align__(16) uint8_t shared[];
-  constexpr int kParts = partsOf(Int4);
-  using Pipeline = PipelineOf<Int4>;
+  constexpr int kParts = partsOf(O);
+  using Pipeline = PipelineOf<O>;
+  using Accumulator = AccumulatorOf<O>;
   int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   int g = lane / 4, t = lane % 4;
   int warpIndex = blockIdx.x * kWarpsPerBlock + warp;
@@ -133,16 +151,16 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
   };
   // The first piece of activations, then the first weight tiles.
   loadPiece(sliceBegin);
-  for (int stage = 0; stage < stagesOf(Int4) - 1; ++stage) {
+  for (int stage = 0; stage < stagesOf(O) - 1; ++stage) {
     int kt = sliceBegin + stage;
     pipeline.start(kt < sliceEnd, scaleVectors,
                    scaleVectors ? scaleSource(kt) : nullptr);
   }
-  awaitSharedRows<stagesOf(Int4) - 1>();
+  awaitSharedRows<stagesOf(O) - 1>();
   RowAddresses<MTiles> aRows(rows);
 
   // Exact sums of the open group and block; the float sum of closed blocks.
-  int32_t group[MTiles][4][4] = {}, block[MTiles][4][4] = {};
+  Accumulator group[MTiles][4][4] = {}, block[MTiles][4][4] = {};
   float sum[MTiles][4][4] = {};
   int pieceBegin = sliceBegin;
   for (int kt = sliceBegin; kt < sliceEnd; ++kt) {
@@ -154,7 +172,7 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
       awaitSharedRows<0>();
     }
     pipeline.release();
-    int ahead = kt + stagesOf(Int4) - 1;
+    int ahead = kt + stagesOf(O) - 1;
     pipeline.start(ahead < sliceEnd, scaleVectors,
                    scaleVectors && ahead < sliceEnd ? scaleSource(ahead)
                                                     : nullptr);
@@ -172,7 +190,7 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
 #pragma unroll
       for (int tile = 0; tile < 4; ++tile) {
         uint32_t b0, b1;
-        if constexpr (Int4) {
+        if constexpr (O == Operands::Int4) {
           uint32_t bits =
               reinterpret_cast<const uint32_t *>(&current[tile])[step];
           b0 = (bits << 4) & 0xF0F0F0F0u;
@@ -185,7 +203,10 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
         }
 #pragma unroll
         for (int m = 0; m < MTiles; ++m)
-          mmaS8(group[m][tile], a[m], b0, b1);
+          if constexpr (O == Operands::E4M3)
+            mmaE4M3(group[m][tile], a[m], b0, b1);
+          else
+            mmaS8(group[m][tile], a[m], b0, b1);
       }
     }
     // Close the group, then the block, where they end. Integer sums may
@@ -193,8 +214,9 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
     // add up to the group's exactly.
     bool last = kt + 1 == p.tilesK;
     bool closesBlock = p.blockTiles && (last || (kt + 1) % p.blockTiles == 0);
-    bool closesGroup =
-        closesBlock || kt + 1 == sliceEnd || (kt + 1) % p.groupTiles == 0;
+    // e4m3 sums leave the tensor cores every tile (their precision).
+    bool closesGroup = O == Operands::E4M3 || closesBlock ||
+                       kt + 1 == sliceEnd || (kt + 1) % p.groupTiles == 0;
     int localColumn0 = 2 * t;
     if (closesGroup) {
 #pragma unroll
@@ -207,8 +229,13 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
                 loadSharedByte(tileScales + localColumn0 + tile * 8 + e % 2);
 #pragma unroll
           for (int m = 0; m < MTiles; ++m) {
-            int32_t dot = Int4 ? group[m][tile][e] >> 4 : group[m][tile][e];
-            block[m][tile][e] += dot * scale;
+            Accumulator dot = group[m][tile][e];
+            if constexpr (O == Operands::Int4)
+              dot >>= 4;
+            if constexpr (O == Operands::E4M3)
+              block[m][tile][e] += dot;
+            else
+              block[m][tile][e] += dot * scale;
             group[m][tile][e] = 0;
           }
         }
@@ -242,7 +269,7 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
   // Several blocks or unsplit: the results; split: this slice's exact
   // sums in shared memory, then the cluster's reduction.
   bool split = p.plan.slices > 1;
-  auto *sums = reinterpret_cast<int32_t *>(shared);
+  auto *sums = reinterpret_cast<Accumulator *>(shared);
   if (split)
     __syncthreads();
 #pragma unroll
@@ -269,17 +296,17 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
       }
   if (split)
     reduceSlices(sums, static_cast<int>(p.plan.slices), p.rows, p.n,
-                 [&](int row, int64_t column, int32_t acc) {
+                 [&](int row, int64_t column, Accumulator acc) {
                    p.y[row * p.n + column] =
                        finishOneBlock(p, acc, row, column);
                  });
 }
 
-template <bool Int4, int MTiles>
-cudaError_t launch(IntegerParams p, cudaStream_t stream) {
+template <Operands O, int MTiles>
+cudaError_t launch(Params p, cudaStream_t stream) {
   int64_t maxTiles =
       (kSharedBudget - 16 - p.rows * kRowPadding) / (p.rows * kTileK);
-  auto kernel = integerKernel<Int4, MTiles>;
+  auto kernel = quantizedActivationKernel<O, MTiles>;
   // A piece of activations and the warps' weight pipelines; after the
   // loop, a slice's sums (int32) for the reduction.
   auto activationBytesOf = [&](int64_t tiles) -> int64_t {
@@ -287,9 +314,8 @@ cudaError_t launch(IntegerParams p, cudaStream_t stream) {
   };
   auto sharedBytesOf = [&](int64_t tiles) -> size_t {
     return std::max<size_t>(activationBytesOf(tiles) +
-                                kWarpsPerBlock *
-                                    PipelineOf<Int4>::kBytesPerWarp,
-                            p.rows * kBlockColumns * sizeof(int32_t));
+                                kWarpsPerBlock * PipelineOf<O>::kBytesPerWarp,
+                            p.rows * kBlockColumns * sizeof(AccumulatorOf<O>));
   };
   if (cudaError_t status = prepareKernel(kernel); status != cudaSuccess)
     return status;
@@ -302,21 +328,22 @@ cudaError_t launch(IntegerParams p, cudaStream_t stream) {
                         sharedBytesOf(p.plan.tilesPerPiece), stream);
 }
 
-template <bool Int4>
-cudaError_t launchRows(IntegerParams p, cudaStream_t stream) {
+template <Operands O> cudaError_t launchRows(Params p, cudaStream_t stream) {
   if (p.rows <= 16)
-    return launch<Int4, 1>(p, stream);
+    return launch<O, 1>(p, stream);
   if (p.rows <= 32)
-    return launch<Int4, 2>(p, stream);
-  return launch<Int4, 4>(p, stream);
+    return launch<O, 2>(p, stream);
+  return launch<O, 4>(p, stream);
 }
 
 } // namespace
 
-cudaError_t integerLinear(const DeviceActivations &activations,
-                          const DeviceWeight &weight, float *y,
-                          cudaStream_t stream) {
-  if (weight.codes == FragmentCodes::Int4ForF16)
+cudaError_t quantizedActivationLinear(const DeviceActivations &activations,
+                                      const DeviceWeight &weight, float *y,
+                                      cudaStream_t stream) {
+  if (weight.codes == FragmentCodes::Int4ForF16 ||
+      (weight.codes == FragmentCodes::E4M3ForF8) != activations.fp8 ||
+      (activations.fp8 && (!weight.groupScales || weight.integerScales)))
     return cudaErrorInvalidValue;
   int64_t k = weight.k, paddedK = paddedDepth(k);
   // Blocks and groups that span K are one; others must be whole tiles.
@@ -328,9 +355,9 @@ cudaError_t integerLinear(const DeviceActivations &activations,
   if (blockTiles < 0 || groupTiles < 0)
     return cudaErrorNotSupported;
   int64_t tilesK = paddedK / kTileK;
-  bool int4 = weight.codes == FragmentCodes::Int4ForS8;
+
   for (int64_t row0 = 0; row0 < activations.rows; row0 += 64) {
-    IntegerParams p{};
+    Params p{};
     p.codes = activations.codes + row0 * paddedK;
     p.tokenScales = activations.tokenScales + row0;
     p.rows = static_cast<int>(std::min<int64_t>(64, activations.rows - row0));
@@ -353,8 +380,11 @@ cudaError_t integerLinear(const DeviceActivations &activations,
                    : blockTiles && weight.groupScales ? TileScales::Float
                                                       : TileScales::None;
     p.y = y + row0 * weight.n;
-    cudaError_t status =
-        int4 ? launchRows<true>(p, stream) : launchRows<false>(p, stream);
+    cudaError_t status = weight.codes == FragmentCodes::Int4ForS8
+                             ? launchRows<Operands::Int4>(p, stream)
+                         : weight.codes == FragmentCodes::E4M3ForF8
+                             ? launchRows<Operands::E4M3>(p, stream)
+                             : launchRows<Operands::Int8>(p, stream);
     if (status != cudaSuccess)
       return status;
   }
