@@ -411,11 +411,8 @@ TEST_P(CudaFp8Linear, MatchesCpuRuntime) {
   std::uniform_real_distribution<float> weight(-400.0f, 400.0f);
   std::uniform_real_distribution<float> positive(0.001f, 0.05f);
   std::vector<uint8_t> codes(c.n * c.k);
-  std::vector<float> codeValues(c.n * c.k);
-  for (size_t i = 0; i < codes.size(); ++i) {
-    codes[i] = numerics::encodeE4M3(weight(rng));
-    codeValues[i] = numerics::decodeE4M3(codes[i]);
-  }
+  for (uint8_t &code : codes)
+    code = numerics::encodeE4M3(weight(rng));
   std::vector<float> scales(c.n);
   for (float &v : scales)
     v = positive(rng);

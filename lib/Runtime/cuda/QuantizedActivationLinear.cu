@@ -113,7 +113,7 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
   using Pipeline = PipelineOf<O>;
   using Accumulator = AccumulatorOf<O>;
   int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  int g = lane / 4, t = lane % 4;
+  int t = lane % 4;
   int warpIndex = blockIdx.x * kWarpsPerBlock + warp;
   bool active = warpIndex * kWarpColumns < p.paddedN;
   // Tile indices and shared offsets fit 32 bits; the loop keeps to them.
@@ -266,66 +266,29 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
   }
   asm volatile("cp.async.wait_all;");
 
-  // Several blocks or unsplit: the results; split: this slice's exact
-  // sums in shared memory, then the cluster's reduction.
-  bool split = p.plan.slices > 1;
-  auto *sums = reinterpret_cast<Accumulator *>(shared);
-  if (split)
-    __syncthreads();
-#pragma unroll
-  for (int m = 0; m < MTiles; ++m)
-#pragma unroll
-    for (int tile = 0; tile < 4; ++tile)
-#pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        int row = m * 16 + g + 8 * (e / 2);
-        int local = warp * kWarpColumns + tile * 8 + 2 * t + e % 2;
-        int64_t column = column0 + tile * 8 + e % 2;
-        if (!active || row >= p.rows)
-          continue;
-        if (split)
-          sums[row * kBlockColumns + local] = block[m][tile][e];
-        else if (column >= p.n)
-          continue;
-        else if (p.blockTiles)
-          p.y[row * p.n + column] =
-              finishOutput(p, sum[m][tile][e], row, column);
-        else
-          p.y[row * p.n + column] =
-              finishOneBlock(p, block[m][tile][e], row, column);
-      }
-  if (split)
-    reduceSlices(sums, static_cast<int>(p.plan.slices), p.rows, p.n,
-                 [&](int row, int64_t column, Accumulator acc) {
-                   p.y[row * p.n + column] =
-                       finishOneBlock(p, acc, row, column);
-                 });
+  // Several blocks or unsplit: the results; split: this slice's sums (exact
+  // for integers), then the cluster's reduction.
+  endSlice<MTiles, Accumulator>(
+      shared, active, p.rows, p.n, p.plan.slices,
+      [&](int m, int tile, int e) { return block[m][tile][e]; },
+      [&](int m, int tile, int e, int row, int64_t column) {
+        p.y[row * p.n + column] =
+            p.blockTiles ? finishOutput(p, sum[m][tile][e], row, column)
+                         : finishOneBlock(p, block[m][tile][e], row, column);
+      },
+      [&](int row, int64_t column, Accumulator acc) {
+        p.y[row * p.n + column] = finishOneBlock(p, acc, row, column);
+      });
 }
 
 template <Operands O, int MTiles>
 cudaError_t launch(Params p, cudaStream_t stream) {
-  int64_t maxTiles =
-      (kSharedBudget - 16 - p.rows * kRowPadding) / (p.rows * kTileK);
-  auto kernel = quantizedActivationKernel<O, MTiles>;
-  // A piece of activations and the warps' weight pipelines; after the
-  // loop, a slice's sums (int32) for the reduction.
-  auto activationBytesOf = [&](int64_t tiles) -> int64_t {
-    return (p.rows * (tiles * kTileK + kRowPadding) + 16 + 15) / 16 * 16;
-  };
-  auto sharedBytesOf = [&](int64_t tiles) -> size_t {
-    return std::max<size_t>(activationBytesOf(tiles) +
-                                kWarpsPerBlock * PipelineOf<O>::kBytesPerWarp,
-                            p.rows * kBlockColumns * sizeof(AccumulatorOf<O>));
-  };
-  if (cudaError_t status = prepareKernel(kernel); status != cudaSuccess)
-    return status;
-  // One block splits along K anywhere (its sums are integers); several
-  // are walked in order by one thread.
-  p.plan =
-      planSplit(kernel, p.n, p.k, maxTiles, p.blockTiles == 0, sharedBytesOf);
-  p.activationBytes = activationBytesOf(p.plan.tilesPerPiece);
-  return launchClusters(kernel, p, columnBlocksOf(p.n), p.plan.slices,
-                        sharedBytesOf(p.plan.tilesPerPiece), stream);
+  SharedLayout layout{p.rows, kTileK, PipelineOf<O>::kBytesPerWarp,
+                      sizeof(AccumulatorOf<O>)};
+  // One block splits along K anywhere (its sums are integers, or f32 added
+  // in slice order); several are walked in order by one thread.
+  return launchSplit(quantizedActivationKernel<O, MTiles>, p, layout,
+                     p.blockTiles == 0, stream);
 }
 
 template <Operands O> cudaError_t launchRows(Params p, cudaStream_t stream) {

@@ -28,19 +28,9 @@ int64_t activeClusters(const void *kernel, int64_t slices, size_t sharedBytes) {
   Key key{kernel, slices, sharedBytes};
   if (auto found = cache.find(key); found != cache.end())
     return found->second;
-  cudaLaunchConfig_t config{};
-  config.gridDim = dim3(1, static_cast<unsigned>(slices));
-  config.blockDim = dim3(kThreadsPerBlock);
-  config.dynamicSmemBytes = sharedBytes;
-  cudaLaunchAttribute cluster{};
-  cluster.id = cudaLaunchAttributeClusterDimension;
-  cluster.val.clusterDim.x = 1;
-  cluster.val.clusterDim.y = static_cast<unsigned>(slices);
-  cluster.val.clusterDim.z = 1;
-  config.attrs = &cluster;
-  config.numAttrs = 1;
+  ClusterLaunch launch(1, slices, sharedBytes, nullptr);
   int clusters = 0;
-  if (cudaOccupancyMaxActiveClusters(&clusters, kernel, &config) !=
+  if (cudaOccupancyMaxActiveClusters(&clusters, kernel, &launch.config) !=
       cudaSuccess) {
     cudaGetLastError(); // a size the GPU refuses: none
     clusters = 0;

@@ -249,27 +249,28 @@ __device__ inline void reduceSlices(const T *sums, int slices, int rows,
   cluster.sync();
 }
 
-/// Launches `kernel` on a grid of column blocks × `slices`, the slices of
-/// each column block one cluster.
-template <typename Params>
-cudaError_t launchClusters(void (*kernel)(Params), const Params &params,
-                           int64_t columnBlocks, int64_t slices,
-                           size_t sharedBytes, cudaStream_t stream) {
+/// A launch configuration of a grid of column blocks × `slices` whose
+/// slices of each column block are one cluster.
+struct ClusterLaunch {
   cudaLaunchConfig_t config{};
-  config.gridDim =
-      dim3(static_cast<unsigned>(columnBlocks), static_cast<unsigned>(slices));
-  config.blockDim = dim3(kThreadsPerBlock);
-  config.dynamicSmemBytes = sharedBytes;
-  config.stream = stream;
   cudaLaunchAttribute cluster{};
-  cluster.id = cudaLaunchAttributeClusterDimension;
-  cluster.val.clusterDim.x = 1;
-  cluster.val.clusterDim.y = static_cast<unsigned>(slices);
-  cluster.val.clusterDim.z = 1;
-  config.attrs = &cluster;
-  config.numAttrs = 1;
-  return cudaLaunchKernelEx(&config, kernel, params);
-}
+
+  ClusterLaunch(int64_t columnBlocks, int64_t slices, size_t sharedBytes,
+                cudaStream_t stream) {
+    config.gridDim = dim3(static_cast<unsigned>(columnBlocks),
+                          static_cast<unsigned>(slices));
+    config.blockDim = dim3(kThreadsPerBlock);
+    config.dynamicSmemBytes = sharedBytes;
+    config.stream = stream;
+    cluster.id = cudaLaunchAttributeClusterDimension;
+    cluster.val.clusterDim.x = 1;
+    cluster.val.clusterDim.y = static_cast<unsigned>(slices);
+    cluster.val.clusterDim.z = 1;
+    config.attrs = &cluster;
+    config.numAttrs = 1;
+  }
+  ClusterLaunch(const ClusterLaunch &) = delete;
+};
 
 /// Clusters of more than 8 blocks are Hopper's non-portable sizes.
 constexpr int64_t kMaxSlices = 16;
@@ -330,6 +331,80 @@ SplitPlan planSplit(void (*kernel)(Params), int64_t n, int64_t k,
 
 /// The multiprocessor count of the current device (cached).
 int multiprocessorCount();
+
+/// A block's shared memory: a piece of activations (`rows` rows of
+/// `rowBytes` per tile, padded, and the zero row), then the warps' weight
+/// pipelines; after the loop, a slice's sums for the cluster's reduction.
+struct SharedLayout {
+  int64_t rows, rowBytes;
+  size_t pipelineBytesPerWarp, sumBytes;
+
+  /// Tiles of activations one piece holds within kSharedBudget.
+  int64_t maxTilesPerPiece() const {
+    return (kSharedBudget - 16 - rows * kRowPadding) / (rows * rowBytes);
+  }
+  int64_t activationBytes(int64_t tiles) const {
+    return (rows * (tiles * rowBytes + kRowPadding) + 16 + 15) / 16 * 16;
+  }
+  size_t totalBytes(int64_t tiles) const {
+    return std::max<size_t>(activationBytes(tiles) +
+                                kWarpsPerBlock * pipelineBytesPerWarp,
+                            rows * kBlockColumns * sumBytes);
+  }
+};
+
+/// Plans `p`'s split (p.plan, p.activationBytes) and launches `kernel`
+/// on its clusters.
+template <typename Params>
+cudaError_t launchSplit(void (*kernel)(Params), Params p,
+                        const SharedLayout &layout, bool splittable,
+                        cudaStream_t stream) {
+  if (cudaError_t status = prepareKernel(kernel); status != cudaSuccess)
+    return status;
+  p.plan = planSplit(kernel, p.n, p.k, layout.maxTilesPerPiece(), splittable,
+                     [&](int64_t tiles) { return layout.totalBytes(tiles); });
+  p.activationBytes = layout.activationBytes(p.plan.tilesPerPiece);
+  ClusterLaunch launch(columnBlocksOf(p.n), p.plan.slices,
+                       layout.totalBytes(p.plan.tilesPerPiece), stream);
+  return cudaLaunchKernelEx(&launch.config, kernel, p);
+}
+
+/// The end of a kernel, for each output of the warp's fragments in the
+/// valid rows: unsplit, finish(m, tile, e, row, column) where the column
+/// is below n; split, value(m, tile, e) into the block's shared memory
+/// (`shared`), then reduceSlices with reduced(row, column, sum).
+template <int MTiles, typename T, typename Value, typename Finish,
+          typename Reduced>
+__device__ inline void endSlice(uint8_t *shared, bool active, int rows,
+                                int64_t n, int slices, Value value,
+                                Finish finish, Reduced reduced) {
+  int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  int g = lane / 4, t = lane % 4;
+  int64_t column0 =
+      (int64_t{blockIdx.x} * kWarpsPerBlock + warp) * kWarpColumns + 2 * t;
+  bool split = slices > 1;
+  auto *sums = reinterpret_cast<T *>(shared);
+  if (split)
+    __syncthreads();
+#pragma unroll
+  for (int m = 0; m < MTiles; ++m)
+#pragma unroll
+    for (int tile = 0; tile < 4; ++tile)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        int row = m * 16 + g + 8 * (e / 2);
+        int local = warp * kWarpColumns + tile * 8 + 2 * t + e % 2;
+        int64_t column = column0 + tile * 8 + e % 2;
+        if (!active || row >= rows)
+          continue;
+        if (split)
+          sums[row * kBlockColumns + local] = value(m, tile, e);
+        else if (column < n)
+          finish(m, tile, e, row, column);
+      }
+  if (split)
+    reduceSlices(sums, slices, rows, n, reduced);
+}
 
 } // namespace qcc::cuda
 

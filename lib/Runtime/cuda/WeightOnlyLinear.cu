@@ -76,14 +76,13 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
     weightOnlyKernel(WeightOnlyParams p) {
   extern __shared__ __align__(16) uint8_t shared[];
   int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  int g = lane / 4, t = lane % 4;
+  int t = lane % 4;
   int warpIndex = blockIdx.x * kWarpsPerBlock + warp;
   bool active = warpIndex * kWarpColumns < p.paddedN;
   // Tile indices and shared offsets fit 32 bits; the loop keeps to them.
   int sliceBegin = blockIdx.y * p.plan.tilesPerSlice;
   int sliceEnd = min(sliceBegin + p.plan.tilesPerSlice, p.tilesK);
   int pieceTiles = p.plan.tilesPerPiece;
-  int64_t column0 = warpIndex * kWarpColumns + 2 * t;
   SharedRows rows{shared, pieceTiles * kTileK * 2 + kRowPadding, p.rows};
 
   using Pipeline = PipelineOf<StepsPerGroup>;
@@ -186,58 +185,23 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
   }
   asm volatile("cp.async.wait_all;");
 
-  // Unsplit: the results; split: this slice's sums in shared memory, then
-  // the cluster's reduction.
-  bool split = p.plan.slices > 1;
-  auto *sums = reinterpret_cast<float *>(shared);
-  if (split)
-    __syncthreads();
-#pragma unroll
-  for (int m = 0; m < MTiles; ++m)
-#pragma unroll
-    for (int tile = 0; tile < 4; ++tile)
-#pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        int row = m * 16 + g + 8 * (e / 2);
-        int local = warp * kWarpColumns + tile * 8 + 2 * t + e % 2;
-        int64_t column = column0 + tile * 8 + e % 2;
-        if (!active || row >= p.rows)
-          continue;
-        if (split)
-          sums[row * kBlockColumns + local] = acc[m][tile][e];
-        else if (column < p.n)
-          p.y[row * p.n + column] = acc[m][tile][e];
-      }
-  if (split)
-    reduceSlices(sums, static_cast<int>(p.plan.slices), p.rows, p.n,
-                 [&](int row, int64_t column, float sum) {
-                   p.y[row * p.n + column] = sum;
-                 });
+  float *y = p.y;
+  int64_t n = p.n;
+  endSlice<MTiles, float>(
+      shared, active, p.rows, n, p.plan.slices,
+      [&](int m, int tile, int e) { return acc[m][tile][e]; },
+      [&](int m, int tile, int e, int row, int64_t column) {
+        y[row * n + column] = acc[m][tile][e];
+      },
+      [&](int row, int64_t column, float sum) { y[row * n + column] = sum; });
 }
 
 template <int MTiles, int StepsPerGroup>
 cudaError_t launch(WeightOnlyParams p, cudaStream_t stream) {
-  int64_t rowBytes = kTileK * 2;
-  int64_t maxTiles =
-      (kSharedBudget - 16 - p.rows * kRowPadding) / (p.rows * rowBytes);
-  auto kernel = weightOnlyKernel<MTiles, StepsPerGroup>;
-  // A piece of activations and the warps' weight pipelines; after the
-  // loop, a slice's sums (f32) for the reduction.
-  auto activationBytesOf = [&](int64_t tiles) -> int64_t {
-    return (p.rows * (tiles * rowBytes + kRowPadding) + 16 + 15) / 16 * 16;
-  };
-  auto sharedBytesOf = [&](int64_t tiles) -> size_t {
-    return std::max<size_t>(activationBytesOf(tiles) +
-                                kWarpsPerBlock *
-                                    PipelineOf<StepsPerGroup>::kBytesPerWarp,
-                            p.rows * kBlockColumns * sizeof(float));
-  };
-  if (cudaError_t status = prepareKernel(kernel); status != cudaSuccess)
-    return status;
-  p.plan = planSplit(kernel, p.n, p.k, maxTiles, true, sharedBytesOf);
-  p.activationBytes = activationBytesOf(p.plan.tilesPerPiece);
-  return launchClusters(kernel, p, columnBlocksOf(p.n), p.plan.slices,
-                        sharedBytesOf(p.plan.tilesPerPiece), stream);
+  SharedLayout layout{p.rows, kTileK * 2,
+                      PipelineOf<StepsPerGroup>::kBytesPerWarp, sizeof(float)};
+  return launchSplit(weightOnlyKernel<MTiles, StepsPerGroup>, p, layout, true,
+                     stream);
 }
 
 template <int StepsPerGroup>
