@@ -4,8 +4,8 @@
       [--json results.json] [--shapes 4096x4096 ...] [--rows 1 16 ...]
 
 For each weight N x K and M rows: qcc w4a16 (int4 g128, f32 scales, f16
-activations), w8a8 (int8 per channel) and w4a8 (int4, two-level g128 scales)
-products, timed in the same process as PyTorch's bf16 `x @ w.t()` (cuBLAS) and
+activations), mxfp4 (e2m1, scales per 32, f16 activations), w8a8 (int8 per
+channel) and w4a8 (int4, two-level g128 scales) products, timed in the same process as PyTorch's bf16 `x @ w.t()` (cuBLAS) and
 fp8 `torch._scaled_mm` (e4m3 x e4m3, M padded to 16 as it requires), and
 qcc fp8 (e4m3 x e4m3, per-channel scales). The quantized-activation products
 start from codes (activation quantization is timed separately, as
@@ -23,7 +23,7 @@ import statistics
 
 import torch
 
-W4A16, W4A8, W8A8, FP8 = 0, 1, 2, 3  # qcc::cuda::FragmentCodes
+W4A16, W4A8, W8A8, FP8, MXFP4 = 0, 1, 2, 3, 4  # qcc::cuda::FragmentCodes
 GROUP = 128
 
 
@@ -99,13 +99,14 @@ class Qcc:
         self.lib.qcc_bench_padded_columns.argtypes = [i64]
         self.lib.qcc_bench_padded_depth.argtypes = [i64]
         self.lib.qcc_bench_pack.argtypes = [ctypes.c_int, ptr, i64, i64, ptr]
-        self.lib.qcc_bench_weight_only.argtypes = [ptr, i64, ptr, i64, i64, i64, ptr, ptr, ptr]
+        self.lib.qcc_bench_half.argtypes = [ptr, i64, ctypes.c_int, ptr, i64, i64, i64, ptr,
+                                            ptr, ptr]
         self.lib.qcc_bench_integer.argtypes = [ptr, ptr, i64, ctypes.c_int, ptr, i64, i64,
                                                i64, ptr, ptr, ptr, ptr, ptr]
         self.lib.qcc_bench_quantize.argtypes = [ptr, i64, i64, ptr, ptr, ptr]
 
     def pack(self, layout, n, k):
-        low, high = (-8, 8) if layout in (W4A16, W4A8) else (-128, 128)
+        low, high = {W4A16: (-8, 8), W4A8: (-8, 8), MXFP4: (0, 16)}.get(layout, (-128, 128))
         codes = torch.randint(low, high, (n, k), dtype=torch.int8)
         packed = torch.empty(self.lib.qcc_bench_packed_bytes(layout, n, k), dtype=torch.uint8)
         self.lib.qcc_bench_pack(layout, codes.data_ptr(), n, k, packed.data_ptr())
@@ -123,10 +124,12 @@ def bench_shape(qcc, n, k, rows_list, l2, bandwidth):
     depth = qcc.lib.qcc_bench_padded_depth(k)
     groups = -(-k // GROUP)
     weights = {}
-    for name, layout in (("w4a16", W4A16), ("w4a8", W4A8), ("w8a8", W8A8), ("fp8", FP8)):
+    for name, layout in (("w4a16", W4A16), ("mxfp4", MXFP4), ("w4a8", W4A8), ("w8a8", W8A8),
+                         ("fp8", FP8)):
         packed = qcc.pack(layout, n, k)
-        if layout == W4A16:
-            scales = torch.rand(groups, width, device="cuda") * 0.01
+        if layout in (W4A16, MXFP4):
+            group = GROUP if layout == W4A16 else 32
+            scales = torch.rand(-(-k // group), width, device="cuda") * 0.01
             integer = None
             channel = None
         elif layout == W4A8:
@@ -174,13 +177,14 @@ def bench_shape(qcc, n, k, rows_list, l2, bandwidth):
                                          stream()), "quantize")
         row["quantize"] = median_ms(lambda i: qcc.lib.qcc_bench_quantize(
             xf.data_ptr(), m, k, codes.data_ptr(), token.data_ptr(), stream()), 1)
-        packs, scales, _, _, nbytes = weights["w4a16"]
-        run = lambda i: qcc.lib.qcc_bench_weight_only(
-            xh.data_ptr(), m, packs[i].data_ptr(), n, k, GROUP, scales.data_ptr(), y.data_ptr(),
-            stream())
-        check(run(0), "w4a16")
-        row["w4a16"] = median_ms(run, len(packs))
-        row["w4a16_bytes"] = nbytes
+        for name, layout, group in (("w4a16", W4A16, GROUP), ("mxfp4", MXFP4, 32)):
+            packs, scales, _, _, nbytes = weights[name]
+            run = lambda i, packs=packs, scales=scales, layout=layout, group=group: \
+                qcc.lib.qcc_bench_half(xh.data_ptr(), m, layout, packs[i].data_ptr(), n, k, group,
+                                       scales.data_ptr(), y.data_ptr(), stream())
+            check(run(0), name)
+            row[name] = median_ms(run, len(packs))
+            row[name + "_bytes"] = nbytes
         for name, layout in (("w4a8", W4A8), ("w8a8", W8A8), ("fp8", FP8)):
             packs, scales, integer, channel, nbytes = weights[name]
             group = GROUP if layout == W4A8 else k
@@ -197,7 +201,7 @@ def bench_shape(qcc, n, k, rows_list, l2, bandwidth):
         line = f"{n:>6}x{k:<6} M={m:<5} bf16 {row['bf16'] * 1e3:8.1f} us"
         if "torch_fp8" in row:
             line += f"  torch fp8 {row['torch_fp8'] * 1e3:6.1f}"
-        for name in ("w4a16", "w4a8", "w8a8", "fp8"):
+        for name in ("w4a16", "mxfp4", "w4a8", "w8a8", "fp8"):
             gbs = row[name + "_bytes"] / (row[name] * 1e-3) / 1e9
             line += (f"  {name} {row[name] * 1e3:8.1f} ({row['bf16'] / row[name]:4.2f}x bf16,"
                      f" {100 * gbs * 1e9 / bandwidth:3.0f}% bw)")

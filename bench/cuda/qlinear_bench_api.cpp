@@ -50,16 +50,15 @@ DeviceWeight weightOf(int layout, const void *packed, int64_t n, int64_t k,
 }
 } // namespace
 
-QCC_BENCH_EXPORT int qcc_bench_weight_only(const uint16_t *x, int64_t rows,
-                                           const void *packed, int64_t n,
-                                           int64_t k, int64_t groupSize,
-                                           const float *scales, float *y,
-                                           cudaStream_t stream) {
-  return weightOnlyLinear(x, rows,
-                          weightOf(static_cast<int>(FragmentCodes::Int4ForF16),
-                                   packed, n, k, groupSize, scales, nullptr,
-                                   nullptr),
-                          y, stream);
+/// f16 activations × Int4ForF16 or E2M1ForF16 weights.
+QCC_BENCH_EXPORT int qcc_bench_half(const uint16_t *x, int64_t rows, int layout,
+                                    const void *packed, int64_t n, int64_t k,
+                                    int64_t groupSize, const float *scales,
+                                    float *y, cudaStream_t stream) {
+  return halfActivationLinear(
+      x, rows, nullptr,
+      weightOf(layout, packed, n, k, groupSize, scales, nullptr, nullptr), y,
+      stream);
 }
 
 QCC_BENCH_EXPORT int
@@ -84,6 +83,6 @@ qcc_bench_integer(const uint8_t *codes, const float *tokenScales, int64_t rows,
 QCC_BENCH_EXPORT int qcc_bench_quantize(const float *x, int64_t rows, int64_t k,
                                         uint8_t *codes, float *scales,
                                         cudaStream_t stream) {
-  return quantizeActivations(x, rows, k, 127.0f, false, nullptr, 0, codes,
-                             scales, stream);
+  return quantizeActivations(x, rows, k, 127.0f, ActivationCodes::Int8, nullptr,
+                             0, codes, scales, stream);
 }

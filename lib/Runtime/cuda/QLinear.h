@@ -12,10 +12,11 @@
 //   block (split-K partial sums added as integers), then the float
 //   epilogue in QLinearKernels.h's order. With e4m3 codes the products are
 //   exact and the f32 sums run in another order than the CPU's.
-// - weightOnlyLinear multiplies f16 activations by the exact int4 codes
-//   (f16 products are exact in the f32 accumulators) and applies each f32
-//   group scale to the group's sum: the interpreter's function on
-//   f16-rounded activations, up to the order of f32 summation.
+// - halfActivationLinear multiplies f16 activations by the exact int4 or
+//   e2m1 codes (f16 products are exact in the f32 accumulators) and
+//   applies each f32 group scale to the group's sum: the interpreter's
+//   function on f16-rounded activations (exact for e4m3 codes), up to the
+//   order of f32 summation.
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,8 +34,9 @@ struct DeviceWeight {
   int64_t n = 0, k = 0;
   /// packWeightFragments' layout.
   const void *packed = nullptr;
-  /// Columns per group: 32, 64 or a multiple of 128 for weightOnlyLinear;
-  /// a multiple of 128 for integerLinear; or at least k (one group).
+  /// Columns per group: 16, 32, 64 or a multiple of 128 for
+  /// halfActivationLinear; a multiple of 128 for quantizedActivationLinear;
+  /// or at least k (one group).
   int64_t groupSize = 0, groups = 0;
   /// transposeScales' layout [groups, paddedColumns(n)]: f32 group scales,
   /// or u8 two-level integer scales (w4a8), or neither.
@@ -45,10 +47,15 @@ struct DeviceWeight {
 };
 
 /// y [rows, n] (f32) = x [rows, k] (f16 bits, row stride k) · weightᵀ for
-/// Int4ForF16 weights with f32 group scales.
-cudaError_t weightOnlyLinear(const uint16_t *x, int64_t rows,
-                             const DeviceWeight &weight, float *y,
-                             cudaStream_t stream);
+/// Int4ForF16 (w4a16) or E2M1ForF16 (fp4, MXFP4, NVFP4) weights with f32
+/// group scales of 16, 32, 64 or 128·j columns (or one per channel), then
+/// times `tokenScales` [rows] (or null) and the weight's channel scales (or
+/// none). fp8-activation schemes pass their e4m3 codes as f16
+/// (quantizeActivations' E4M3AsF16) with their token scales.
+cudaError_t halfActivationLinear(const uint16_t *x, int64_t rows,
+                                 const float *tokenScales,
+                                 const DeviceWeight &weight, float *y,
+                                 cudaStream_t stream);
 
 /// Per-token quantized activations of a qlinear.
 struct DeviceActivations {
@@ -73,14 +80,22 @@ cudaError_t quantizedActivationLinear(const DeviceActivations &activations,
                                       const DeviceWeight &weight, float *y,
                                       cudaStream_t stream);
 
-/// Per-token quantization as the interpreter's, bit for bit: codes [rows,
-/// paddedDepth(k)] (zero padded) and scales [rows]; int8 codes clamped to
-/// ±qmax, or with `fp8` e4m3 bytes of x / scale (qmax 448); with `maxima`,
-/// x is first multiplied by 1 / maxima[c / smoothGroup].
+/// How quantizeActivations writes codes.
+enum class ActivationCodes {
+  Int8,      // int8 [rows, paddedDepth(k)], zero padded
+  E4M3,      // e4m3 bytes [rows, paddedDepth(k)], zero padded
+  E4M3AsF16, // the e4m3 codes' values as f16 bits [rows, k] (exact)
+};
+
+/// Per-token quantization as the interpreter's, bit for bit: scales [rows]
+/// = max|x| / qmax (1 for a zero row) and codes of x / scale, int8 clamped
+/// to ±qmax or e4m3 (qmax 448); with `maxima`, x is first multiplied by 1 /
+/// maxima[c / smoothGroup].
 cudaError_t quantizeActivations(const float *x, int64_t rows, int64_t k,
-                                float qmax, bool fp8, const float *maxima,
-                                int64_t smoothGroup, uint8_t *codes,
-                                float *scales, cudaStream_t stream);
+                                float qmax, ActivationCodes format,
+                                const float *maxima, int64_t smoothGroup,
+                                void *codes, float *scales,
+                                cudaStream_t stream);
 
 /// qcc::rt::runtimeSmoothMaxima on the device.
 cudaError_t runtimeSmoothMaxima(const float *x, int64_t rows, int64_t k,

@@ -11,6 +11,7 @@
 
 #include "lib/Runtime/cuda/QLinear.h"
 #include "qcc/Numerics/Formats.h"
+#include <cuda_fp16.h>
 
 namespace qcc::cuda {
 
@@ -41,9 +42,9 @@ __device__ inline float smoothed(const float *x, int64_t c, const float *maxima,
 }
 
 __global__ void __launch_bounds__(kThreads)
-    quantizeKernel(const float *x, int64_t k, float qmax, bool fp8,
-                   const float *maxima, int64_t smoothGroup, uint8_t *codes,
-                   float *scales) {
+    quantizeKernel(const float *x, int64_t k, float qmax,
+                   ActivationCodes format, const float *maxima,
+                   int64_t smoothGroup, void *codes, float *scales) {
   int64_t row = blockIdx.x, paddedK = paddedDepth(k);
   const float *in = x + row * k;
   float absmax = 0.0f;
@@ -53,16 +54,24 @@ __global__ void __launch_bounds__(kThreads)
   float scale = absmax > 0.0f ? absmax / qmax : 1.0f;
   float inverse = 1.0f / scale;
   auto limit = static_cast<int32_t>(qmax);
-  uint8_t *out = codes + row * paddedK;
-  for (int64_t c = threadIdx.x; c < paddedK; c += kThreads) {
-    uint8_t code = 0;
-    if (c < k) {
-      float value = smoothed(in, c, maxima, smoothGroup);
-      code = fp8 ? numerics::encodeE4M3(value * inverse)
-                 : static_cast<uint8_t>(
-                       numerics::quantizeInt(value, inverse, 0, -limit, limit));
+  if (format == ActivationCodes::E4M3AsF16) {
+    auto *out = static_cast<__half *>(codes) + row * k;
+    for (int64_t c = threadIdx.x; c < k; c += kThreads)
+      out[c] = __float2half_rn(numerics::decodeE4M3(numerics::encodeE4M3(
+          smoothed(in, c, maxima, smoothGroup) * inverse)));
+  } else {
+    uint8_t *out = static_cast<uint8_t *>(codes) + row * paddedK;
+    for (int64_t c = threadIdx.x; c < paddedK; c += kThreads) {
+      uint8_t code = 0;
+      if (c < k) {
+        float value = smoothed(in, c, maxima, smoothGroup);
+        code = format == ActivationCodes::E4M3
+                   ? numerics::encodeE4M3(value * inverse)
+                   : static_cast<uint8_t>(numerics::quantizeInt(
+                         value, inverse, 0, -limit, limit));
+      }
+      out[c] = code;
     }
-    out[c] = code;
   }
   if (threadIdx.x == 0)
     scales[row] = scale;
@@ -84,13 +93,14 @@ __global__ void __launch_bounds__(kThreads)
 } // namespace
 
 cudaError_t quantizeActivations(const float *x, int64_t rows, int64_t k,
-                                float qmax, bool fp8, const float *maxima,
-                                int64_t smoothGroup, uint8_t *codes,
-                                float *scales, cudaStream_t stream) {
+                                float qmax, ActivationCodes format,
+                                const float *maxima, int64_t smoothGroup,
+                                void *codes, float *scales,
+                                cudaStream_t stream) {
   if (rows == 0)
     return cudaSuccess;
   quantizeKernel<<<static_cast<unsigned>(rows), kThreads, 0, stream>>>(
-      x, k, qmax, fp8, maxima, smoothGroup, codes, scales);
+      x, k, qmax, format, maxima, smoothGroup, codes, scales);
   return cudaGetLastError();
 }
 

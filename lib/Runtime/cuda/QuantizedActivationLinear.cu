@@ -154,7 +154,7 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
   for (int stage = 0; stage < stagesOf(O) - 1; ++stage) {
     int kt = sliceBegin + stage;
     pipeline.start(kt < sliceEnd, scaleVectors,
-                   scaleVectors ? scaleSource(kt) : nullptr);
+                   [&](int) { return scaleSource(kt); });
   }
   awaitSharedRows<stagesOf(O) - 1>();
   RowAddresses<MTiles> aRows(rows);
@@ -174,8 +174,7 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
     pipeline.release();
     int ahead = kt + stagesOf(O) - 1;
     pipeline.start(ahead < sliceEnd, scaleVectors,
-                   scaleVectors && ahead < sliceEnd ? scaleSource(ahead)
-                                                    : nullptr);
+                   [&](int) { return scaleSource(ahead); });
     if (!active)
       continue;
     uint4 current[4 * kParts];

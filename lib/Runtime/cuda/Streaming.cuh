@@ -121,19 +121,21 @@ public:
       : base(static_cast<uint32_t>(__cvta_generic_to_shared(stages))),
         source(lane), active(active) {}
 
-  /// Starts the next tile if `present`, lane l < scaleVectors (at most
-  /// ScaleVectors) also copying 16 bytes from `scales`, and closes a
-  /// cp.async group either way, so that group counts stay uniform.
-  __device__ void start(bool present, int scaleVectors, const void *scales) {
+  /// Starts the next tile if `present`, with `scaleVectors` (at most
+  /// ScaleVectors) 16-byte vectors of scales from scaleSource(v), vector v
+  /// copied by lane v % 32; closes a cp.async group either way, so that
+  /// group counts stay uniform.
+  template <typename ScaleSource>
+  __device__ void start(bool present, int scaleVectors,
+                        ScaleSource scaleSource) {
     int lane = threadIdx.x % 32;
     if (active && present) {
-      uint32_t stage = base + started * kStageBytes + lane * 16;
+      uint32_t stage = base + started * kStageBytes;
 #pragma unroll
       for (int piece = 0; piece < Pieces; ++piece)
-        copy16(stage + piece * 32 * 16, source + piece * 32);
-      if (lane < scaleVectors)
-        copy16(base + started * kStageBytes + Pieces * 32 * 16 + lane * 16,
-               scales);
+        copy16(stage + (piece * 32 + lane) * 16, source + piece * 32);
+      for (int v = lane; v < scaleVectors; v += 32)
+        copy16(stage + Pieces * 32 * 16 + v * 16, scaleSource(v));
       source += Pieces * 32;
       started = started + 1 == Stages ? 0 : started + 1;
     }

@@ -22,7 +22,8 @@ struct Slot {
 Slot slotOf(FragmentCodes codes, int64_t t, int64_t k) {
   int64_t step, inStep;
   switch (codes) {
-  case FragmentCodes::Int4ForF16: {
+  case FragmentCodes::Int4ForF16:
+  case FragmentCodes::E2M1ForF16: {
     // k = 16 step + 2t + 8 register + element.
     step = k / 16, inStep = k % 16;
     int64_t reg = inStep / 8, pairStart = inStep % 8;
@@ -58,7 +59,7 @@ Slot slotOf(FragmentCodes codes, int64_t t, int64_t k) {
 uint8_t storedCode(FragmentCodes codes, int8_t value) {
   if (codes == FragmentCodes::Int4ForF16)
     return static_cast<uint8_t>(value + 8);
-  if (codes == FragmentCodes::Int4ForS8)
+  if (codes == FragmentCodes::Int4ForS8 || codes == FragmentCodes::E2M1ForF16)
     return static_cast<uint8_t>(value) & 0xF;
   return static_cast<uint8_t>(value);
 }

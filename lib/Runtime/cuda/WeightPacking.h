@@ -49,6 +49,9 @@ enum class FragmentCodes {
   Int8ForS8,
   /// e4m3 bytes for m16n8k32 with fp8 operands (fp8): Int8ForS8's order.
   E4M3ForF8,
+  /// e2m1 codes → f16 for m16n8k16 (fp4, MXFP4, NVFP4): Int4ForF16's
+  /// nibble order, the codes as they are (sign in bit 3).
+  E2M1ForF16,
 };
 
 /// 16-byte loads per lane and tile: 1 for int4, 2 for bytes.
@@ -61,8 +64,8 @@ constexpr int64_t partsOf(FragmentCodes codes) {
 /// Bytes of the packed weight of an n × k qlinear.
 size_t packedWeightBytes(FragmentCodes codes, int64_t n, int64_t k);
 
-/// Packs codes [n, k] (int4 values in [-8, 7] one a byte, int8, or e4m3
-/// bytes) into `packed` (packedWeightBytes).
+/// Packs codes [n, k] (int4 values in [-8, 7] one a byte, int8, e4m3
+/// bytes, or e2m1 codes one a byte) into `packed` (packedWeightBytes).
 void packWeightFragments(FragmentCodes codes, const int8_t *values, int64_t n,
                          int64_t k, uint8_t *packed);
 

@@ -1,11 +1,15 @@
-//===- WeightOnlyLinear.cu - w4a16 qlinear on the tensor cores ------------===//
+//===- HalfActivationLinear.cu - w4a16 and fp4 qlinear on the tensor cores ===//
 //
-// f16 activations × int4 weights with f32 group scales. Each lane's 16-byte
-// load is one tile's B fragments for eight k16 steps. A mask and an OR make
-// 1024 + u (or 1024 + 16u) of a pair of nibbles, one f16 subtraction (or
-// multiply-add by 1/16) the exact codes. A group's products accumulate from
-// zero on the tensor cores and are then scaled into the f32 result, so the
-// codes are never rounded.
+// f16 activations × int4 or e2m1 weights with f32 group scales. Each lane's
+// 16-byte load is one tile's B fragments for eight k16 steps. For int4 a
+// mask and an OR make 1024 + u (or 1024 + 16u) of a pair of nibbles, one
+// f16 subtraction (or multiply-add by 1/16) the exact codes; for e2m1 two
+// shifts and masks place exponent and mantissa, giving the value · 2^-14
+// exactly (the result is multiplied by 2^14 at the end). A group's products
+// accumulate from zero on the tensor cores and are then scaled into the f32
+// result, so the codes are never rounded. fp8-activation schemes with e2m1
+// weights (fp4, NVFP4) come here with their e4m3 codes as f16 (exact) and their
+// per-token scales.
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,8 +28,12 @@ constexpr int kStages = 4;
 template <int StepsPerGroup>
 using PipelineOf = WeightPipeline<kStages, 4, 64 / StepsPerGroup>;
 
-struct WeightOnlyParams {
+struct HalfParams {
   const uint16_t *x;
+  /// Per-row scales of quantized activations, or null.
+  const float *tokenScales;
+  /// Per-column scales (NVFP4), or null.
+  const float *channelScales;
   int rows;
   int64_t k;
   const uint4 *weights;
@@ -69,11 +77,34 @@ __device__ inline void int4WordToHalf2(uint32_t word, uint32_t (&pairs)[4]) {
       : "r"(p3), "r"(kSixteenth), "r"(kHigh));
 }
 
+/// `word` shifted left by `bits`, or right by -bits.
+template <int Bits> __device__ inline uint32_t shiftLeft(uint32_t word) {
+  if constexpr (Bits >= 0)
+    return word << Bits;
+  else
+    return word >> -Bits;
+}
+
+/// The four f16 pairs of e2m1 codes in `word` (pair j: nibbles j and
+/// j + 4), each value · 2^-14: sign to bit 15, exponent and mantissa to
+/// bits 11..9 (an f16 exponent 2^14 below e2m1's, subnormals included).
+/// Nibble j moves by a constant per pair, so neither half overflows.
+template <int J> __device__ inline uint32_t e2m1PairToHalf2(uint32_t word) {
+  return maskOr(shiftLeft<9 - 4 * J>(word), 0x0E000E00u,
+                shiftLeft<12 - 4 * J>(word) & 0x80008000u);
+}
+__device__ inline void e2m1WordToHalf2(uint32_t word, uint32_t (&pairs)[4]) {
+  pairs[0] = e2m1PairToHalf2<0>(word);
+  pairs[1] = e2m1PairToHalf2<1>(word);
+  pairs[2] = e2m1PairToHalf2<2>(word);
+  pairs[3] = e2m1PairToHalf2<3>(word);
+}
+
 /// MTiles row tiles of 16; a group closes every StepsPerGroup k16 steps
-/// (2, 4 or 8; 8 also for groups of whole tiles).
-template <int MTiles, int StepsPerGroup>
+/// (1, 2, 4 or 8; 8 also for groups of whole tiles).
+template <bool E2M1, int MTiles, int StepsPerGroup>
 __global__ void __launch_bounds__(kThreadsPerBlock)
-    weightOnlyKernel(WeightOnlyParams p) {
+    halfActivationKernel(HalfParams p) {
   extern __shared__ __align__(16) uint8_t shared[];
   int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   int t = lane % 4;
@@ -96,25 +127,26 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
     copyRowsToShared(reinterpret_cast<const uint8_t *>(p.x + depth0), p.k * 2,
                      (p.k - depth0) * 2, (last - first) * kTileK * 2, rows);
   };
-  // Lane l copies part l % 8 of the scales of the tile's group l / 8;
+  // Scale vector v is part v % 8 of the scales of the tile's group v / 8;
   // groups past K (the last tile's padding) read the last group.
   constexpr int kScaleVectors = 64 / StepsPerGroup;
-  const float *laneScales =
-      p.scales + int64_t{warpIndex} * kWarpColumns + lane % 8 * 4;
+  const float *warpScales = p.scales + int64_t{warpIndex} * kWarpColumns;
   // For groups of whole tiles, the group of the next tile to start is
   // counted along (no division per tile).
   int nextGroup = sliceBegin / p.tilesPerGroup;
   int groupTilesLeft = p.tilesPerGroup - sliceBegin % p.tilesPerGroup;
   auto startNext = [&](int kt) {
-    int group = nextGroup;
-    if (StepsPerGroup < 8)
-      group = kt * (8 / StepsPerGroup) + lane / 8;
-    else if (--groupTilesLeft == 0) {
+    int tileGroup = nextGroup;
+    if (StepsPerGroup == 8 && --groupTilesLeft == 0) {
       ++nextGroup;
       groupTilesLeft = p.tilesPerGroup;
     }
-    pipeline.start(kt < sliceEnd, kScaleVectors,
-                   laneScales + int64_t{min(group, p.groups - 1)} * p.paddedN);
+    pipeline.start(kt < sliceEnd, kScaleVectors, [&](int v) {
+      int group =
+          StepsPerGroup < 8 ? kt * (8 / StepsPerGroup) + v / 8 : tileGroup;
+      return warpScales + int64_t{min(group, p.groups - 1)} * p.paddedN +
+             v % 8 * 4;
+    });
   };
   // The first piece of activations, then the first weight tiles.
   loadPiece(sliceBegin);
@@ -145,9 +177,14 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
     for (int word = 0; word < 4; ++word) {
       uint32_t b[4][4];
 #pragma unroll
-      for (int tile = 0; tile < 4; ++tile)
-        int4WordToHalf2(
-            reinterpret_cast<const uint32_t *>(&current[tile])[word], b[tile]);
+      for (int tile = 0; tile < 4; ++tile) {
+        uint32_t bits =
+            reinterpret_cast<const uint32_t *>(&current[tile])[word];
+        if constexpr (E2M1)
+          e2m1WordToHalf2(bits, b[tile]);
+        else
+          int4WordToHalf2(bits, b[tile]);
+      }
 #pragma unroll
       for (int half = 0; half < 2; ++half) {
         int step = 2 * word + half;
@@ -185,50 +222,80 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
   }
   asm volatile("cp.async.wait_all;");
 
-  float *y = p.y;
-  int64_t n = p.n;
+  // e2m1 sums are 2^-14 of the values (scaling by a power of two is exact,
+  // so they round as the values would). Quantized activations: (sum · token
+  // scale) · channel scale, as the CPU runtime's minifloatLinear.
+  auto output = [&](int row, int64_t column, float sum) {
+    if (E2M1)
+      sum *= 16384.0f;
+    if (p.tokenScales)
+      sum *= p.tokenScales[row];
+    if (p.channelScales)
+      sum *= p.channelScales[column];
+    p.y[row * p.n + column] = sum;
+  };
   endSlice<MTiles, float>(
-      shared, active, p.rows, n, p.plan.slices,
+      shared, active, p.rows, p.n, p.plan.slices,
       [&](int m, int tile, int e) { return acc[m][tile][e]; },
       [&](int m, int tile, int e, int row, int64_t column) {
-        y[row * n + column] = acc[m][tile][e];
+        output(row, column, acc[m][tile][e]);
       },
-      [&](int row, int64_t column, float sum) { y[row * n + column] = sum; });
+      output);
 }
 
-template <int MTiles, int StepsPerGroup>
-cudaError_t launch(WeightOnlyParams p, cudaStream_t stream) {
+template <bool E2M1, int MTiles, int StepsPerGroup>
+cudaError_t launch(HalfParams p, cudaStream_t stream) {
   SharedLayout layout{p.rows, kTileK * 2,
                       PipelineOf<StepsPerGroup>::kBytesPerWarp, sizeof(float)};
-  return launchSplit(weightOnlyKernel<MTiles, StepsPerGroup>, p, layout, true,
-                     stream);
+  return launchSplit(halfActivationKernel<E2M1, MTiles, StepsPerGroup>, p,
+                     layout, true, stream);
 }
 
-template <int StepsPerGroup>
-cudaError_t launchRows(WeightOnlyParams p, cudaStream_t stream) {
+template <bool E2M1, int StepsPerGroup>
+cudaError_t launchRows(HalfParams p, cudaStream_t stream) {
   if (p.rows <= 16)
-    return launch<1, StepsPerGroup>(p, stream);
+    return launch<E2M1, 1, StepsPerGroup>(p, stream);
   if (p.rows <= 32)
-    return launch<2, StepsPerGroup>(p, stream);
-  return launch<4, StepsPerGroup>(p, stream);
+    return launch<E2M1, 2, StepsPerGroup>(p, stream);
+  return launch<E2M1, 4, StepsPerGroup>(p, stream);
+}
+
+template <bool E2M1>
+cudaError_t launchGroups(HalfParams p, int stepsPerGroup, cudaStream_t stream) {
+  switch (stepsPerGroup) {
+  case 1:
+    return launchRows<E2M1, 1>(p, stream);
+  case 2:
+    return launchRows<E2M1, 2>(p, stream);
+  case 4:
+    return launchRows<E2M1, 4>(p, stream);
+  default:
+    return launchRows<E2M1, 8>(p, stream);
+  }
 }
 
 } // namespace
 
-cudaError_t weightOnlyLinear(const uint16_t *x, int64_t rows,
-                             const DeviceWeight &weight, float *y,
-                             cudaStream_t stream) {
-  if (weight.codes != FragmentCodes::Int4ForF16 || !weight.groupScales)
+cudaError_t halfActivationLinear(const uint16_t *x, int64_t rows,
+                                 const float *tokenScales,
+                                 const DeviceWeight &weight, float *y,
+                                 cudaStream_t stream) {
+  bool e2m1 = weight.codes == FragmentCodes::E2M1ForF16;
+  if ((!e2m1 && weight.codes != FragmentCodes::Int4ForF16) ||
+      !weight.groupScales || weight.integerScales)
     return cudaErrorInvalidValue;
   int64_t groupSize =
       weight.groupSize >= weight.k ? paddedDepth(weight.k) : weight.groupSize;
-  if (groupSize % kTileK != 0 && groupSize != 32 && groupSize != 64)
+  if (groupSize % kTileK != 0 && groupSize != 16 && groupSize != 32 &&
+      groupSize != 64)
     return cudaErrorNotSupported;
-  int stepsPerGroup = groupSize == 32 ? 2 : groupSize == 64 ? 4 : 8;
+  int stepsPerGroup = static_cast<int>(std::min<int64_t>(groupSize, 128) / 16);
   // Rows beyond 64 go 64 at a time (the weights are streamed once each).
   for (int64_t row0 = 0; row0 < rows; row0 += 64) {
-    WeightOnlyParams p{};
+    HalfParams p{};
     p.x = x + row0 * weight.k;
+    p.tokenScales = tokenScales ? tokenScales + row0 : nullptr;
+    p.channelScales = weight.channelScales;
     p.rows = static_cast<int>(std::min<int64_t>(64, rows - row0));
     p.k = weight.k;
     p.weights = static_cast<const uint4 *>(weight.packed);
@@ -241,9 +308,8 @@ cudaError_t weightOnlyLinear(const uint16_t *x, int64_t rows,
     p.tilesPerGroup =
         static_cast<int>(std::max<int64_t>(1, groupSize / kTileK));
     p.y = y + row0 * weight.n;
-    cudaError_t status = stepsPerGroup == 2   ? launchRows<2>(p, stream)
-                         : stepsPerGroup == 4 ? launchRows<4>(p, stream)
-                                              : launchRows<8>(p, stream);
+    cudaError_t status = e2m1 ? launchGroups<true>(p, stepsPerGroup, stream)
+                              : launchGroups<false>(p, stepsPerGroup, stream);
     if (status != cudaSuccess)
       return status;
   }
