@@ -112,6 +112,9 @@ struct IntegerCase {
   int64_t group; // 0: per channel
   bool twoLevel;
   int64_t smoothGroup; // 0: none
+  /// Largest activation code: 127 for int8, 7 for int4 (w4a4, int4 values
+  /// in int8 codes).
+  float activationMaximum = 127.0f;
 };
 
 std::string integerName(const ::testing::TestParamInfo<IntegerCase> &info) {
@@ -120,7 +123,8 @@ std::string integerName(const ::testing::TestParamInfo<IntegerCase> &info) {
          std::to_string(c.k) + (c.int4 ? "_int4" : "_int8") + "_g" +
          (c.group ? std::to_string(c.group) : "channel") +
          (c.twoLevel ? "_twolevel" : "") +
-         (c.smoothGroup ? "_smooth" + std::to_string(c.smoothGroup) : "");
+         (c.smoothGroup ? "_smooth" + std::to_string(c.smoothGroup) : "") +
+         (c.activationMaximum < 127.0f ? "_a4" : "");
 }
 
 class CudaIntegerLinear : public ::testing::TestWithParam<IntegerCase> {};
@@ -178,9 +182,10 @@ TEST_P(CudaIntegerLinear, MatchesCpuRuntimeBitForBit) {
   }
   std::vector<int8_t> cpuActivations(c.m * cpuWidth);
   std::vector<float> cpuTokenScales(c.m);
-  rt::quantizeActivations(
-      x.data(), c.m, c.k, 127.0f, c.smoothGroup ? maxima.data() : nullptr,
-      c.smoothGroup, cpuActivations.data(), cpuTokenScales.data());
+  rt::quantizeActivations(x.data(), c.m, c.k, c.activationMaximum,
+                          c.smoothGroup ? maxima.data() : nullptr,
+                          c.smoothGroup, cpuActivations.data(),
+                          cpuTokenScales.data());
   rt::IntegerProduct cpuProduct;
   cpuProduct.codes = cpuActivations.data();
   cpuProduct.tokenScales = cpuTokenScales.data();
@@ -215,10 +220,11 @@ TEST_P(CudaIntegerLinear, MatchesCpuRuntimeBitForBit) {
                                         dMaxima.get(), nullptr),
               cudaSuccess);
   }
-  ASSERT_EQ(cuda::quantizeActivations(
-                dX.get(), c.m, c.k, 127.0f, cuda::ActivationCodes::Int8,
-                c.smoothGroup ? dMaxima.get() : nullptr, c.smoothGroup,
-                dCodes.get(), dTokenScales.get(), nullptr),
+  ASSERT_EQ(cuda::quantizeActivations(dX.get(), c.m, c.k, c.activationMaximum,
+                                      cuda::ActivationCodes::Int8,
+                                      c.smoothGroup ? dMaxima.get() : nullptr,
+                                      c.smoothGroup, dCodes.get(),
+                                      dTokenScales.get(), nullptr),
             cudaSuccess);
   cuda::DeviceWeight weight;
   weight.codes = layout;
@@ -289,7 +295,11 @@ INSTANTIATE_TEST_SUITE_P(
         IntegerCase{129, 576, 1536, true, 256, true, 0},
         // Runtime Smooth: blocks of the smoothing group.
         IntegerCase{5, 200, 1536, false, 0, false, 128},
-        IntegerCase{20, 72, 640, true, 128, true, 256}),
+        IntegerCase{20, 72, 640, true, 128, true, 256},
+        // w4a4: int4 activations (as int8 codes) × int4 weights with f32
+        // groups, Runtime Smooth.
+        IntegerCase{1, 1536, 576, true, 128, false, 128, 7.0f},
+        IntegerCase{17, 300, 1000, true, 128, false, 128, 7.0f}),
     integerName);
 
 struct WeightOnlyCase {
