@@ -1,4 +1,4 @@
-//===- HalfActivationLinear.cu - w4a16 and fp4 qlinear on the tensor cores ===//
+//===- HalfActivationLinear.cu - w4a16 and fp4 qlinear --------------------===//
 //
 // f16 activations × int4 or e2m1 weights with f32 group scales. Each lane's
 // 16-byte load is one tile's B fragments for eight k16 steps. For int4 a

@@ -1,5 +1,4 @@
-//===- Mma.cuh - warp-level tensor-core fragments for sm90 ------*- CUDA
-//-*-===//
+//===- Mma.cuh - warp-level tensor-core fragments for sm90 -----*- CUDA -*-===//
 //
 // The mma.sync shapes the weight-streaming kernels use, in the register
 // layouts of the PTX ISA ("Matrix fragments for mma.m16n8k16/k32"). For lane

@@ -1,5 +1,4 @@
-//===- QuantizeActivations.cu - per-token codes on the device
-//--------------===//
+//===- QuantizeActivations.cu - per-token codes on the device -------------===//
 //
 // The interpreter's per-token quantization (numerics::quantizeRows, the CPU
 // runtime's quantizeActivations) and runtimeSmoothMaxima, bit for bit: the

@@ -1,4 +1,4 @@
-//===- QuantizedActivationLinear.cu - w8a8, w4a8 and fp8 qlinear ----------===//
+//===- QuantizedActivationLinear.cu - w8a8, w4a8, fp8 qlinear -------------===//
 //
 // Per-token quantized activations × weights on m16n8k32: int8 codes × int8
 // or int4 codes, exact in int32 (int4 codes are masked into the high

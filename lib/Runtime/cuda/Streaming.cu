@@ -1,5 +1,4 @@
-//===- Streaming.cu - planning the weight-streaming kernels' grids
-//---------===//
+//===- Streaming.cu - planning the weight-streaming grids -----------------===//
 
 #include "lib/Runtime/cuda/Streaming.cuh"
 #include <map>

@@ -1,5 +1,4 @@
-//===- Streaming.cuh - shared parts of the weight-streaming kernels -*- CUDA
-//-*-===//
+//===- Streaming.cuh - parts of the weight-streaming kernels ---*- CUDA -*-===//
 //
 // Both qlinear kernels give each block of four warps 128 output columns
 // and a slice of K (split-K). A block issues its first weight loads, copies

@@ -1,5 +1,4 @@
-//===- WeightPacking.cpp - qlinear weights in fragment order
-//---------------===//
+//===- WeightPacking.cpp - qlinear weights in fragment order --------------===//
 
 #include "lib/Runtime/cuda/WeightPacking.h"
 #include <cstring>

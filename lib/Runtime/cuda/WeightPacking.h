@@ -1,5 +1,4 @@
-//===- WeightPacking.h - qlinear weights in the CUDA kernels' order -*- C++
-//-*-===//
+//===- WeightPacking.h - qlinear weights in fragment order ------*- C++ -*-===//
 //
 // The weight-streaming kernels read each warp's tensor-core B fragments
 // with one coalesced 16-byte load per lane, so weights are stored in
