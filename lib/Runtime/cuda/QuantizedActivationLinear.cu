@@ -19,6 +19,7 @@
 
 #include "lib/Runtime/cuda/Mma.cuh"
 #include "lib/Runtime/cuda/QLinear.h"
+#include "lib/Runtime/cuda/QuantizedActivation.cuh"
 #include "lib/Runtime/cuda/Streaming.cuh"
 #include <algorithm>
 #include <type_traits>
@@ -27,13 +28,9 @@ namespace qcc::cuda {
 
 namespace {
 
-/// The operands of a product: int8 activations with int8 or int4
-/// weights, or e4m3 both.
-enum class Operands { Int8, Int4, E4M3 };
+/// Rows one streaming launch serves (four row tiles of 16).
+constexpr int64_t kStreamingRows = 64;
 
-constexpr int partsOf(Operands operands) {
-  return operands == Operands::Int4 ? 1 : 2;
-}
 /// Tiles in flight per warp: 4 × 2 KiB of int4, 3 × 4 KiB of bytes, each
 /// with the 32 columns' scales it needs (TileScales).
 constexpr int stagesOf(Operands operands) {
@@ -41,73 +38,9 @@ constexpr int stagesOf(Operands operands) {
 }
 template <Operands O>
 using PipelineOf = WeightPipeline<stagesOf(O), 4 * partsOf(O), 8>;
-/// Exact int32 sums, or f32 for e4m3.
-template <Operands O>
-using AccumulatorOf = std::conditional_t<O == Operands::E4M3, float, int32_t>;
-
-/// The scales a tile brings along: two-level integer scales of its group
-/// (u8, 32 bytes), or, with several blocks, the f32 group scales of its
-/// block (128 bytes), or none.
-enum class TileScales { None, Integer, Float };
-
-struct Params {
-  const uint8_t *codes;
-  const float *tokenScales;
-  int rows;
-  int64_t k, paddedK;
-  /// Accumulation block and weight group, in tiles; 0 for a block that
-  /// spans K.
-  int blockTiles, groupTiles;
-  const float *maxima;
-  int64_t smoothGroup;
-  const uint4 *weights;
-  const float *groupScales;
-  const uint8_t *integerScales;
-  const float *channelScales;
-  int64_t n, paddedN;
-  int tilesK;
-  int64_t groupSize;
-  int groups;
-  TileScales tileScales;
-  SplitPlan plan;
-  /// Shared bytes before the weight pipelines.
-  int64_t activationBytes;
-  float *y;
-};
-
-/// The scale of the block starting at depth `start` for `column`, as
-/// blockScale() in the CPU runtime.
-__device__ inline float blockScale(const Params &p, int64_t column,
-                                   int64_t start) {
-  float scale = p.groupScales
-                    ? p.groupScales[start / p.groupSize * p.paddedN + column]
-                    : 1.0f;
-  if (p.maxima)
-    scale *= p.maxima[start / p.smoothGroup];
-  return scale;
-}
-
-__device__ inline float finishOutput(const Params &p, float sum, int row,
-                                     int64_t column) {
-  float value = sum * p.tokenScales[row];
-  if (p.channelScales)
-    value *= p.channelScales[column];
-  return value;
-}
-
-/// y of a product with one block: ((0 + float(acc) · block scale) · token
-/// scale) · channel scale.
-template <typename Accumulator>
-__device__ inline float finishOneBlock(const Params &p, Accumulator acc,
-                                       int row, int64_t column) {
-  float sum = 0.0f;
-  sum += static_cast<float>(acc) * blockScale(p, column, 0);
-  return finishOutput(p, sum, row, column);
-}
-
 template <Operands O, int MTiles>
 __global__ void __launch_bounds__(kThreadsPerBlock)
-    quantizedActivationKernel(Params p) {
+    quantizedActivationKernel(QuantizedActivationParams p) {
   extern __shared__ __align__(16) uint8_t shared[];
   constexpr int kParts = partsOf(O);
   using Pipeline = PipelineOf<O>;
@@ -281,7 +214,7 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
 }
 
 template <Operands O, int MTiles>
-cudaError_t launch(Params p, cudaStream_t stream) {
+cudaError_t launch(QuantizedActivationParams p, cudaStream_t stream) {
   SharedLayout layout{p.rows, kTileK, PipelineOf<O>::kBytesPerWarp,
                       sizeof(AccumulatorOf<O>)};
   // One block splits along K anywhere (its sums are integers, or f32 added
@@ -290,7 +223,8 @@ cudaError_t launch(Params p, cudaStream_t stream) {
                      p.blockTiles == 0, stream);
 }
 
-template <Operands O> cudaError_t launchRows(Params p, cudaStream_t stream) {
+template <Operands O>
+cudaError_t launchRows(QuantizedActivationParams p, cudaStream_t stream) {
   if (p.rows <= 16)
     return launch<O, 1>(p, stream);
   if (p.rows <= 32)
@@ -318,11 +252,15 @@ cudaError_t quantizedActivationLinear(const DeviceActivations &activations,
     return cudaErrorNotSupported;
   int64_t tilesK = paddedK / kTileK;
 
-  for (int64_t row0 = 0; row0 < activations.rows; row0 += 64) {
-    Params p{};
+  // Many rows of one block: the tiled kernel, all rows at once. Otherwise
+  // the streaming kernel, 64 rows at a time (the weights streamed each time).
+  bool tiled = blockTiles == 0 && activations.rows > kStreamingRows;
+  int64_t chunk = tiled ? activations.rows : kStreamingRows;
+  for (int64_t row0 = 0; row0 < activations.rows; row0 += chunk) {
+    QuantizedActivationParams p{};
     p.codes = activations.codes + row0 * paddedK;
     p.tokenScales = activations.tokenScales + row0;
-    p.rows = static_cast<int>(std::min<int64_t>(64, activations.rows - row0));
+    p.rows = static_cast<int>(std::min(chunk, activations.rows - row0));
     p.k = k;
     p.paddedK = paddedK;
     p.blockTiles = static_cast<int>(blockTiles);
@@ -342,7 +280,8 @@ cudaError_t quantizedActivationLinear(const DeviceActivations &activations,
                    : blockTiles && weight.groupScales ? TileScales::Float
                                                       : TileScales::None;
     p.y = y + row0 * weight.n;
-    cudaError_t status = weight.codes == FragmentCodes::Int4ForS8
+    cudaError_t status = tiled ? launchTiled(p, weight.codes, stream)
+                         : weight.codes == FragmentCodes::Int4ForS8
                              ? launchRows<Operands::Int4>(p, stream)
                          : weight.codes == FragmentCodes::E4M3ForF8
                              ? launchRows<Operands::E4M3>(p, stream)
