@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "lib/Runtime/cuda/HalfActivation.cuh"
 #include "lib/Runtime/cuda/Mma.cuh"
 #include "lib/Runtime/cuda/QLinear.h"
 #include "lib/Runtime/cuda/Streaming.cuh"
@@ -22,83 +23,14 @@ namespace qcc::cuda {
 
 namespace {
 
+/// Rows one streaming launch serves (four row tiles of 16).
+constexpr int64_t kStreamingRows = 64;
+
 /// Tiles of weights in flight per warp: 4 × 2 KiB, each with its 32
 /// columns' f32 scales of the 128 / (16 · StepsPerGroup) groups it holds.
 constexpr int kStages = 4;
 template <int StepsPerGroup>
 using PipelineOf = WeightPipeline<kStages, 4, 64 / StepsPerGroup>;
-
-struct HalfParams {
-  const uint16_t *x;
-  /// Per-row scales of quantized activations, or null.
-  const float *tokenScales;
-  /// Per-column scales (NVFP4), or null.
-  const float *channelScales;
-  int rows;
-  int64_t k;
-  const uint4 *weights;
-  const float *scales;
-  int64_t n, paddedN;
-  int tilesK, groupSize, groups;
-  /// Tiles per group for groups of whole tiles (else unused).
-  int tilesPerGroup;
-  SplitPlan plan;
-  /// Shared bytes before the weight pipelines.
-  int64_t activationBytes;
-  float *y;
-};
-
-__device__ inline uint32_t maskOr(uint32_t word, uint32_t mask, uint32_t bits) {
-  uint32_t result;
-  asm("lop3.b32 %0, %1, %2, %3, 0xEA;" // (a & b) | c
-      : "=r"(result)
-      : "r"(word), "r"(mask), "r"(bits));
-  return result;
-}
-
-/// The four f16 pairs of codes in `word`: pair j holds nibbles j and j + 4.
-__device__ inline void int4WordToHalf2(uint32_t word, uint32_t (&pairs)[4]) {
-  constexpr uint32_t kExponent = 0x64006400u; // 1024 in each half
-  constexpr uint32_t kLow = 0x64086408u;      // 1032: 1024 + u - 1032
-  constexpr uint32_t kSixteenth = 0x2C002C00u, kHigh = 0xD480D480u; // -72
-  uint32_t upper = word >> 8;
-  uint32_t p0 = maskOr(word, 0x000F000Fu, kExponent);
-  uint32_t p1 = maskOr(word, 0x00F000F0u, kExponent);
-  uint32_t p2 = maskOr(upper, 0x000F000Fu, kExponent);
-  uint32_t p3 = maskOr(upper, 0x00F000F0u, kExponent);
-  asm("sub.f16x2 %0, %1, %2;" : "=r"(pairs[0]) : "r"(p0), "r"(kLow));
-  asm("sub.f16x2 %0, %1, %2;" : "=r"(pairs[2]) : "r"(p2), "r"(kLow));
-  // (1024 + 16u) / 16 - 72 = u - 8, exact.
-  asm("fma.rn.f16x2 %0, %1, %2, %3;"
-      : "=r"(pairs[1])
-      : "r"(p1), "r"(kSixteenth), "r"(kHigh));
-  asm("fma.rn.f16x2 %0, %1, %2, %3;"
-      : "=r"(pairs[3])
-      : "r"(p3), "r"(kSixteenth), "r"(kHigh));
-}
-
-/// `word` shifted left by `bits`, or right by -bits.
-template <int Bits> __device__ inline uint32_t shiftLeft(uint32_t word) {
-  if constexpr (Bits >= 0)
-    return word << Bits;
-  else
-    return word >> -Bits;
-}
-
-/// The four f16 pairs of e2m1 codes in `word` (pair j: nibbles j and
-/// j + 4), each value · 2^-14: sign to bit 15, exponent and mantissa to
-/// bits 11..9 (an f16 exponent 2^14 below e2m1's, subnormals included).
-/// Nibble j moves by a constant per pair, so neither half overflows.
-template <int J> __device__ inline uint32_t e2m1PairToHalf2(uint32_t word) {
-  return maskOr(shiftLeft<9 - 4 * J>(word), 0x0E000E00u,
-                shiftLeft<12 - 4 * J>(word) & 0x80008000u);
-}
-__device__ inline void e2m1WordToHalf2(uint32_t word, uint32_t (&pairs)[4]) {
-  pairs[0] = e2m1PairToHalf2<0>(word);
-  pairs[1] = e2m1PairToHalf2<1>(word);
-  pairs[2] = e2m1PairToHalf2<2>(word);
-  pairs[3] = e2m1PairToHalf2<3>(word);
-}
 
 /// MTiles row tiles of 16; a group closes every StepsPerGroup k16 steps
 /// (1, 2, 4 or 8; 8 also for groups of whole tiles).
@@ -222,17 +154,8 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
   }
   asm volatile("cp.async.wait_all;");
 
-  // e2m1 sums are 2^-14 of the values (scaling by a power of two is exact,
-  // so they round as the values would). Quantized activations: (sum · token
-  // scale) · channel scale, as the CPU runtime's minifloatLinear.
   auto output = [&](int row, int64_t column, float sum) {
-    if (E2M1)
-      sum *= 16384.0f;
-    if (p.tokenScales)
-      sum *= p.tokenScales[row];
-    if (p.channelScales)
-      sum *= p.channelScales[column];
-    p.y[row * p.n + column] = sum;
+    p.y[row * p.n + column] = finishHalf<E2M1>(p, sum, row, column);
   };
   endSlice<MTiles, float>(
       shared, active, p.rows, p.n, p.plan.slices,
@@ -290,13 +213,18 @@ cudaError_t halfActivationLinear(const uint16_t *x, int64_t rows,
       groupSize != 64)
     return cudaErrorNotSupported;
   int stepsPerGroup = static_cast<int>(std::min<int64_t>(groupSize, 128) / 16);
-  // Rows beyond 64 go 64 at a time (the weights are streamed once each).
-  for (int64_t row0 = 0; row0 < rows; row0 += 64) {
+  // Many rows whose f16 rows start on 16-byte boundaries: the tiled kernel,
+  // all rows at once. Otherwise the streaming kernel, 64 rows at a time
+  // (the weights streamed each time).
+  bool tiled = rows > kStreamingRows && weight.k % 8 == 0 &&
+               reinterpret_cast<uintptr_t>(x) % 16 == 0;
+  int64_t chunk = tiled ? rows : kStreamingRows;
+  for (int64_t row0 = 0; row0 < rows; row0 += chunk) {
     HalfParams p{};
     p.x = x + row0 * weight.k;
     p.tokenScales = tokenScales ? tokenScales + row0 : nullptr;
     p.channelScales = weight.channelScales;
-    p.rows = static_cast<int>(std::min<int64_t>(64, rows - row0));
+    p.rows = static_cast<int>(std::min(chunk, rows - row0));
     p.k = weight.k;
     p.weights = static_cast<const uint4 *>(weight.packed);
     p.scales = weight.groupScales;
@@ -308,8 +236,9 @@ cudaError_t halfActivationLinear(const uint16_t *x, int64_t rows,
     p.tilesPerGroup =
         static_cast<int>(std::max<int64_t>(1, groupSize / kTileK));
     p.y = y + row0 * weight.n;
-    cudaError_t status = e2m1 ? launchGroups<true>(p, stepsPerGroup, stream)
-                              : launchGroups<false>(p, stepsPerGroup, stream);
+    cudaError_t status = tiled ? launchHalfTiled(p, e2m1, stepsPerGroup, stream)
+                         : e2m1 ? launchGroups<true>(p, stepsPerGroup, stream)
+                                : launchGroups<false>(p, stepsPerGroup, stream);
     if (status != cudaSuccess)
       return status;
   }
