@@ -10,6 +10,7 @@
 #ifndef QCC_RUNTIME_CUDA_HALFACTIVATION_CUH
 #define QCC_RUNTIME_CUDA_HALFACTIVATION_CUH
 
+#include "lib/Runtime/cuda/Mma.cuh"
 #include "lib/Runtime/cuda/Streaming.cuh"
 
 namespace qcc::cuda {
@@ -84,6 +85,61 @@ __device__ inline void e2m1WordToHalf2(uint32_t word, uint32_t (&pairs)[4]) {
   pairs[1] = e2m1PairToHalf2<1>(word);
   pairs[2] = e2m1PairToHalf2<2>(word);
   pairs[3] = e2m1PairToHalf2<3>(word);
+}
+
+/// One K tile: codes decoded from the lane's pieces, A fragments of row
+/// tile m from the ldmatrix address aAt(m, step), each group's products
+/// summed from zero on the tensor cores and added to acc times the scales
+/// of the fragment's columns, scaleOf(group within the tile, tile).
+template <bool E2M1, int MTiles, int StepsPerGroup, typename AAddress,
+          typename ScaleOf>
+__device__ inline void multiplyHalfTile(const uint4 *pieces, AAddress aAt,
+                                        ScaleOf scaleOf,
+                                        float (&acc)[MTiles][4][4]) {
+  float group[MTiles][4][4] = {};
+#pragma unroll
+  for (int word = 0; word < 4; ++word) {
+    uint32_t b[4][4];
+#pragma unroll
+    for (int tile = 0; tile < 4; ++tile) {
+      uint32_t bits = reinterpret_cast<const uint32_t *>(&pieces[tile])[word];
+      if constexpr (E2M1)
+        e2m1WordToHalf2(bits, b[tile]);
+      else
+        int4WordToHalf2(bits, b[tile]);
+    }
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      int step = 2 * word + half;
+      uint32_t a[MTiles][4];
+#pragma unroll
+      for (int m = 0; m < MTiles; ++m)
+        loadMatrixX4(a[m], aAt(m, step));
+#pragma unroll
+      for (int m = 0; m < MTiles; ++m)
+#pragma unroll
+        for (int tile = 0; tile < 4; ++tile)
+          mmaF16(group[m][tile], a[m], b[tile][2 * half],
+                 b[tile][2 * half + 1]);
+      if ((step + 1) % StepsPerGroup != 0)
+        continue;
+#pragma unroll
+      for (int tile = 0; tile < 4; ++tile) {
+        float2 scale =
+            scaleOf((step + 1 - StepsPerGroup) / StepsPerGroup, tile);
+#pragma unroll
+        for (int m = 0; m < MTiles; ++m) {
+          acc[m][tile][0] += group[m][tile][0] * scale.x;
+          acc[m][tile][1] += group[m][tile][1] * scale.y;
+          acc[m][tile][2] += group[m][tile][2] * scale.x;
+          acc[m][tile][3] += group[m][tile][3] * scale.y;
+#pragma unroll
+          for (int e = 0; e < 4; ++e)
+            group[m][tile][e] = 0.0f;
+        }
+      }
+    }
+  }
 }
 
 /// y of a sum: e2m1 sums are 2^-14 of the values (scaling by a power of

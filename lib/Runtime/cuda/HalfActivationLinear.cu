@@ -104,53 +104,13 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
     uint4 current[4];
     uint32_t tileScales = pipeline.take(current);
     uint32_t offset = (kt - pieceBegin) * kTileK * 2;
-    float group[MTiles][4][4] = {};
-#pragma unroll
-    for (int word = 0; word < 4; ++word) {
-      uint32_t b[4][4];
-#pragma unroll
-      for (int tile = 0; tile < 4; ++tile) {
-        uint32_t bits =
-            reinterpret_cast<const uint32_t *>(&current[tile])[word];
-        if constexpr (E2M1)
-          e2m1WordToHalf2(bits, b[tile]);
-        else
-          int4WordToHalf2(bits, b[tile]);
-      }
-#pragma unroll
-      for (int half = 0; half < 2; ++half) {
-        int step = 2 * word + half;
-        uint32_t a[MTiles][4];
-#pragma unroll
-        for (int m = 0; m < MTiles; ++m)
-          loadMatrixX4(a[m], aRows.at(m, offset + step * 32));
-#pragma unroll
-        for (int m = 0; m < MTiles; ++m)
-#pragma unroll
-          for (int tile = 0; tile < 4; ++tile)
-            mmaF16(group[m][tile], a[m], b[tile][2 * half],
-                   b[tile][2 * half + 1]);
-        if ((step + 1) % StepsPerGroup == 0) {
-          uint32_t groupScales =
-              tileScales +
-              ((step + 1 - StepsPerGroup) / StepsPerGroup * 32 + 2 * t) * 4;
-#pragma unroll
-          for (int tile = 0; tile < 4; ++tile) {
-            float2 scale = loadShared2(groupScales + tile * 8 * 4);
-#pragma unroll
-            for (int m = 0; m < MTiles; ++m) {
-              acc[m][tile][0] += group[m][tile][0] * scale.x;
-              acc[m][tile][1] += group[m][tile][1] * scale.y;
-              acc[m][tile][2] += group[m][tile][2] * scale.x;
-              acc[m][tile][3] += group[m][tile][3] * scale.y;
-#pragma unroll
-              for (int e = 0; e < 4; ++e)
-                group[m][tile][e] = 0.0f;
-            }
-          }
-        }
-      }
-    }
+    multiplyHalfTile<E2M1, MTiles, StepsPerGroup>(
+        current,
+        [&](int m, int step) { return aRows.at(m, offset + step * 32); },
+        [&](int group, int tile) {
+          return loadShared2(tileScales + (group * 32 + 2 * t + tile * 8) * 4);
+        },
+        acc);
   }
   asm volatile("cp.async.wait_all;");
 

@@ -12,14 +12,12 @@
 
 #include "lib/Runtime/cuda/HalfActivation.cuh"
 #include "lib/Runtime/cuda/Mma.cuh"
+#include "lib/Runtime/cuda/Tiled.cuh"
 
 namespace qcc::cuda {
 
 namespace {
 
-constexpr int kTiledThreads = 256;
-constexpr int kTiledRows = 128;
-constexpr int kTiledStages = 3;
 /// A stage: activations (rows of 128 f16 padded by 16 bytes for ldmatrix),
 /// the four warp columns' weight fragments, then their scales.
 constexpr int kActivationStride = kTileK * 2 + kRowPadding;
@@ -30,15 +28,6 @@ template <int StepsPerGroup>
 constexpr int kStageBytes =
     kActivationBytes + kWeightBytes +
     kWarpsPerBlock *kGroupsPerTile<StepsPerGroup> *kWarpColumns * 4;
-
-/// 16 bytes from global to shared memory, or 16 zeros when !valid (the
-/// source must still be a valid address).
-__device__ inline void copy16(uint8_t *destination, const void *source,
-                              bool valid) {
-  auto address = static_cast<uint32_t>(__cvta_generic_to_shared(destination));
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(address),
-               "l"(source), "r"(valid ? 16 : 0));
-}
 
 template <bool E2M1, int StepsPerGroup>
 __global__ void __launch_bounds__(kTiledThreads, 1)
@@ -59,17 +48,17 @@ __global__ void __launch_bounds__(kTiledThreads, 1)
       int row = i / 16, vector = i % 16;
       int64_t depth = int64_t{kt} * kTileK + vector * 8;
       bool valid = row0 + row < p.rows && depth < p.k;
-      copy16(stage + row * kActivationStride + vector * 16,
-             p.x + (valid ? (row0 + row) * p.k + depth : 0), valid);
+      copy16OrZeros(stage + row * kActivationStride + vector * 16,
+                    p.x + (valid ? (row0 + row) * p.k + depth : 0), valid);
     }
     for (int i = threadIdx.x; i < kWarpsPerBlock * 4 * 32; i += kTiledThreads) {
       int column = blockIdx.x * kWarpsPerBlock + i / (4 * 32);
       bool valid = column * kWarpColumns < p.paddedN;
-      copy16(stage + kActivationBytes + i * 16,
-             p.weights +
-                 (int64_t{valid ? column : 0} * p.tilesK + kt) * 4 * 32 +
-                 i % (4 * 32),
-             valid);
+      copy16OrZeros(stage + kActivationBytes + i * 16,
+                    p.weights +
+                        (int64_t{valid ? column : 0} * p.tilesK + kt) * 4 * 32 +
+                        i % (4 * 32),
+                    valid);
     }
     // Scales: [warp column][group of the tile][32 columns], 8 vectors each.
     if (threadIdx.x < kWarpsPerBlock * kGroups * 8) {
@@ -77,38 +66,21 @@ __global__ void __launch_bounds__(kTiledThreads, 1)
       int group = StepsPerGroup < 8 ? kt * kGroups + threadIdx.x / 8 % kGroups
                                     : kt / p.tilesPerGroup;
       bool valid = column * kWarpColumns < p.paddedN;
-      copy16(stage + kActivationBytes + kWeightBytes + threadIdx.x * 16,
-             p.scales + int64_t{min(group, p.groups - 1)} * p.paddedN +
-                 (valid ? column : 0) * kWarpColumns + threadIdx.x % 8 * 4,
-             valid);
+      copy16OrZeros(stage + kActivationBytes + kWeightBytes + threadIdx.x * 16,
+                    p.scales + int64_t{min(group, p.groups - 1)} * p.paddedN +
+                        (valid ? column : 0) * kWarpColumns +
+                        threadIdx.x % 8 * 4,
+                    valid);
     }
-    asm volatile("cp.async.commit_group;" ::: "memory");
+    commitCopies();
   };
-
-  for (int stage = 0; stage < kTiledStages - 1; ++stage) {
-    if (stage < p.tilesK)
-      issue(stage, shared + stage * kStage);
-    else
-      asm volatile("cp.async.commit_group;" ::: "memory");
-  }
 
   int aRow = rowWarp * 64 + (lane % 8) + 8 * ((lane / 8) % 2);
   int aColumn = 16 * (lane / 16);
   float acc[4][4][4] = {};
-  int current = 0;
-  for (int kt = 0; kt < p.tilesK; ++kt) {
-    asm volatile("cp.async.wait_group %0;" ::"n"(kTiledStages - 2) : "memory");
-    __syncthreads();
-    int ahead = kt + kTiledStages - 1;
-    int aheadStage = (current + kTiledStages - 1) % kTiledStages;
-    if (ahead < p.tilesK)
-      issue(ahead, shared + aheadStage * kStage);
-    else
-      asm volatile("cp.async.commit_group;" ::: "memory");
-    uint8_t *stage = shared + current * kStage;
-    current = current + 1 == kTiledStages ? 0 : current + 1;
+  walkTiles<kStage>(shared, p.tilesK, issue, [&](int, uint8_t *stage) {
     if (!active)
-      continue;
+      return;
     auto aBase = static_cast<uint32_t>(
         __cvta_generic_to_shared(stage + aRow * kActivationStride + aColumn));
     const uint4 *weights = reinterpret_cast<const uint4 *>(
@@ -120,54 +92,17 @@ __global__ void __launch_bounds__(kTiledThreads, 1)
 #pragma unroll
     for (int tile = 0; tile < 4; ++tile)
       pieces[tile] = weights[tile * 32 + lane];
-    float group[4][4][4] = {};
-#pragma unroll
-    for (int word = 0; word < 4; ++word) {
-      uint32_t b[4][4];
-#pragma unroll
-      for (int tile = 0; tile < 4; ++tile) {
-        uint32_t bits = reinterpret_cast<const uint32_t *>(&pieces[tile])[word];
-        if constexpr (E2M1)
-          e2m1WordToHalf2(bits, b[tile]);
-        else
-          int4WordToHalf2(bits, b[tile]);
-      }
-#pragma unroll
-      for (int half = 0; half < 2; ++half) {
-        int step = 2 * word + half;
-        uint32_t a[4][4];
-#pragma unroll
-        for (int m = 0; m < 4; ++m)
-          loadMatrixX4(a[m], aBase + m * 16 * kActivationStride + step * 32);
-#pragma unroll
-        for (int m = 0; m < 4; ++m)
-#pragma unroll
-          for (int tile = 0; tile < 4; ++tile)
-            mmaF16(group[m][tile], a[m], b[tile][2 * half],
-                   b[tile][2 * half + 1]);
-        if ((step + 1) % StepsPerGroup == 0) {
-          const float *groupScales =
-              scales + (step + 1 - StepsPerGroup) / StepsPerGroup * 32 + 2 * t;
-#pragma unroll
-          for (int tile = 0; tile < 4; ++tile) {
-            float2 scale =
-                *reinterpret_cast<const float2 *>(groupScales + tile * 8);
-#pragma unroll
-            for (int m = 0; m < 4; ++m) {
-              acc[m][tile][0] += group[m][tile][0] * scale.x;
-              acc[m][tile][1] += group[m][tile][1] * scale.y;
-              acc[m][tile][2] += group[m][tile][2] * scale.x;
-              acc[m][tile][3] += group[m][tile][3] * scale.y;
-#pragma unroll
-              for (int e = 0; e < 4; ++e)
-                group[m][tile][e] = 0.0f;
-            }
-          }
-        }
-      }
-    }
-  }
-  asm volatile("cp.async.wait_all;" ::: "memory");
+    multiplyHalfTile<E2M1, 4, StepsPerGroup>(
+        pieces,
+        [&](int m, int step) {
+          return aBase + m * 16 * kActivationStride + step * 32;
+        },
+        [&](int group, int tile) {
+          return *reinterpret_cast<const float2 *>(scales + group * 32 + 2 * t +
+                                                   tile * 8);
+        },
+        acc);
+  });
   if (!active)
     return;
   int64_t column0 = int64_t{warpColumn} * kWarpColumns + 2 * t;
@@ -187,17 +122,9 @@ __global__ void __launch_bounds__(kTiledThreads, 1)
 
 template <bool E2M1, int StepsPerGroup>
 cudaError_t launch(const HalfParams &p, cudaStream_t stream) {
-  auto kernel = halfTiledKernel<E2M1, StepsPerGroup>;
-  size_t sharedBytes = size_t{kTiledStages} * kStageBytes<StepsPerGroup>;
-  cudaError_t status =
-      cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                           static_cast<int>(sharedBytes));
-  if (status != cudaSuccess)
-    return status;
-  dim3 grid(static_cast<unsigned>(columnBlocksOf(p.n)),
-            static_cast<unsigned>((p.rows + kTiledRows - 1) / kTiledRows));
-  kernel<<<grid, kTiledThreads, sharedBytes, stream>>>(p);
-  return cudaGetLastError();
+  return launchTiledKernel(halfTiledKernel<E2M1, StepsPerGroup>, p,
+                           size_t{kTiledStages} * kStageBytes<StepsPerGroup>,
+                           p.rows, stream);
 }
 
 template <bool E2M1>

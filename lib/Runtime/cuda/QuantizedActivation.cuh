@@ -11,6 +11,7 @@
 #ifndef QCC_RUNTIME_CUDA_QUANTIZEDACTIVATION_CUH
 #define QCC_RUNTIME_CUDA_QUANTIZEDACTIVATION_CUH
 
+#include "lib/Runtime/cuda/Mma.cuh"
 #include "lib/Runtime/cuda/Streaming.cuh"
 #include <type_traits>
 
@@ -86,6 +87,67 @@ __device__ inline float finishOneBlock(const QuantizedActivationParams &p,
   float sum = 0.0f;
   sum += static_cast<float>(acc) * blockScale(p, column, 0);
   return finishOutput(p, sum, row, column);
+}
+
+/// The four k32 steps of one K tile: A fragments of row tile m from the
+/// ldmatrix address aAt(m, step), B from the lane's pieces of the tile
+/// (WeightPacking.h), products added to group[m][tile].
+template <Operands O, int MTiles, typename AAddress>
+__device__ inline void multiplyTile(const uint4 *pieces, AAddress aAt,
+                                    AccumulatorOf<O> (&group)[MTiles][4][4]) {
+#pragma unroll
+  for (int step = 0; step < 4; ++step) {
+    uint32_t a[MTiles][4];
+#pragma unroll
+    for (int m = 0; m < MTiles; ++m)
+      loadMatrixX4(a[m], aAt(m, step));
+#pragma unroll
+    for (int tile = 0; tile < 4; ++tile) {
+      uint32_t b0, b1;
+      if constexpr (O == Operands::Int4) {
+        uint32_t bits = reinterpret_cast<const uint32_t *>(&pieces[tile])[step];
+        b0 = (bits << 4) & 0xF0F0F0F0u;
+        b1 = bits & 0xF0F0F0F0u;
+      } else {
+        const uint32_t *words =
+            reinterpret_cast<const uint32_t *>(&pieces[tile * 2 + step / 2]);
+        b0 = words[(step % 2) * 2];
+        b1 = words[(step % 2) * 2 + 1];
+      }
+#pragma unroll
+      for (int m = 0; m < MTiles; ++m)
+        if constexpr (O == Operands::E4M3)
+          mmaE4M3(group[m][tile], a[m], b0, b1);
+        else
+          mmaS8(group[m][tile], a[m], b0, b1);
+    }
+  }
+}
+
+/// Adds a group's sums into the block's and clears them: int4 sums shifted
+/// back (code × 16), times the two-level scale of the fragment's column
+/// from scaleOf(tile, e) (1 without); e4m3 sums as they are.
+template <Operands O, int MTiles, typename ScaleOf>
+__device__ inline void closeGroup(AccumulatorOf<O> (&group)[MTiles][4][4],
+                                  AccumulatorOf<O> (&block)[MTiles][4][4],
+                                  ScaleOf scaleOf) {
+#pragma unroll
+  for (int tile = 0; tile < 4; ++tile)
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      int32_t scale = scaleOf(tile, e);
+#pragma unroll
+      for (int m = 0; m < MTiles; ++m) {
+        AccumulatorOf<O> dot = group[m][tile][e];
+        if constexpr (O == Operands::Int4)
+          dot >>= 4;
+        if constexpr (O == Operands::E4M3)
+          block[m][tile][e] += dot;
+        else
+          block[m][tile][e] += dot * scale;
+        group[m][tile][e] = 0;
+      }
+    }
 }
 
 /// Launches the tiled kernel for `p` (one accumulation block, every row).

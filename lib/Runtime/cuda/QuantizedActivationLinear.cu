@@ -113,34 +113,10 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
     uint4 current[4 * kParts];
     uint32_t tileScales = pipeline.take(current);
     uint32_t offset = (kt - pieceBegin) * kTileK;
-#pragma unroll
-    for (int step = 0; step < 4; ++step) {
-      uint32_t a[MTiles][4];
-#pragma unroll
-      for (int m = 0; m < MTiles; ++m)
-        loadMatrixX4(a[m], aRows.at(m, offset + step * 32));
-#pragma unroll
-      for (int tile = 0; tile < 4; ++tile) {
-        uint32_t b0, b1;
-        if constexpr (O == Operands::Int4) {
-          uint32_t bits =
-              reinterpret_cast<const uint32_t *>(&current[tile])[step];
-          b0 = (bits << 4) & 0xF0F0F0F0u;
-          b1 = bits & 0xF0F0F0F0u;
-        } else {
-          const uint32_t *words =
-              reinterpret_cast<const uint32_t *>(&current[tile * 2 + step / 2]);
-          b0 = words[(step % 2) * 2];
-          b1 = words[(step % 2) * 2 + 1];
-        }
-#pragma unroll
-        for (int m = 0; m < MTiles; ++m)
-          if constexpr (O == Operands::E4M3)
-            mmaE4M3(group[m][tile], a[m], b0, b1);
-          else
-            mmaS8(group[m][tile], a[m], b0, b1);
-      }
-    }
+    multiplyTile<O, MTiles>(
+        current,
+        [&](int m, int step) { return aRows.at(m, offset + step * 32); },
+        group);
     // Close the group, then the block, where they end. Integer sums may
     // also close at a slice's end: partial dots times the integer scale
     // add up to the group's exactly.
@@ -150,28 +126,13 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
     bool closesGroup = O == Operands::E4M3 || closesBlock ||
                        kt + 1 == sliceEnd || (kt + 1) % p.groupTiles == 0;
     int localColumn0 = 2 * t;
-    if (closesGroup) {
-#pragma unroll
-      for (int tile = 0; tile < 4; ++tile)
-#pragma unroll
-        for (int e = 0; e < 4; ++e) {
-          int32_t scale = 1;
-          if (p.tileScales == TileScales::Integer)
-            scale =
-                loadSharedByte(tileScales + localColumn0 + tile * 8 + e % 2);
-#pragma unroll
-          for (int m = 0; m < MTiles; ++m) {
-            Accumulator dot = group[m][tile][e];
-            if constexpr (O == Operands::Int4)
-              dot >>= 4;
-            if constexpr (O == Operands::E4M3)
-              block[m][tile][e] += dot;
-            else
-              block[m][tile][e] += dot * scale;
-            group[m][tile][e] = 0;
-          }
-        }
-    }
+    if (closesGroup)
+      closeGroup<O, MTiles>(group, block, [&](int tile, int e) {
+        return p.tileScales == TileScales::Integer
+                   ? loadSharedByte(tileScales + localColumn0 + tile * 8 +
+                                    e % 2)
+                   : 1;
+      });
     if (closesBlock) {
       int64_t start = int64_t{kt / p.blockTiles * p.blockTiles} * kTileK;
 #pragma unroll

@@ -13,14 +13,12 @@
 
 #include "lib/Runtime/cuda/Mma.cuh"
 #include "lib/Runtime/cuda/QuantizedActivation.cuh"
+#include "lib/Runtime/cuda/Tiled.cuh"
 
 namespace qcc::cuda {
 
 namespace {
 
-constexpr int kTiledThreads = 256;
-constexpr int kTiledRows = 128;
-constexpr int kTiledStages = 3;
 /// A stage: activations (rows padded by 16 bytes for ldmatrix), the four
 /// warp columns' weight fragments, their two-level scales.
 constexpr int kActivationStride = kTileK + kRowPadding;
@@ -30,15 +28,6 @@ constexpr int kWeightBytes = kWarpsPerBlock * 4 * partsOf(O) * 512;
 constexpr int kScaleBytes = kWarpsPerBlock * kWarpColumns;
 template <Operands O>
 constexpr int kStageBytes = kActivationBytes + kWeightBytes<O> + kScaleBytes;
-
-/// 16 bytes from global to shared memory, or 16 zeros when !valid (the
-/// source must still be a valid address).
-__device__ inline void copy16(uint8_t *destination, const void *source,
-                              bool valid) {
-  auto address = static_cast<uint32_t>(__cvta_generic_to_shared(destination));
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(address),
-               "l"(source), "r"(valid ? 16 : 0));
-}
 
 template <Operands O>
 __global__ void __launch_bounds__(kTiledThreads, 1)
@@ -59,61 +48,42 @@ __global__ void __launch_bounds__(kTiledThreads, 1)
     for (int i = threadIdx.x; i < kTiledRows * 8; i += kTiledThreads) {
       int row = i / 8, vector = i % 8;
       bool valid = row0 + row < p.rows;
-      copy16(stage + row * kActivationStride + vector * 16,
-             p.codes + (valid ? row0 + row : 0) * p.paddedK +
-                 int64_t{kt} * kTileK + vector * 16,
-             valid);
+      copy16OrZeros(stage + row * kActivationStride + vector * 16,
+                    p.codes + (valid ? row0 + row : 0) * p.paddedK +
+                        int64_t{kt} * kTileK + vector * 16,
+                    valid);
     }
     for (int i = threadIdx.x; i < kWarpsPerBlock * kWarpWeightVectors;
          i += kTiledThreads) {
       int column = blockIdx.x * kWarpsPerBlock + i / kWarpWeightVectors;
       bool valid = column * kWarpColumns < p.paddedN;
-      copy16(stage + kActivationBytes + i * 16,
-             p.weights +
-                 (int64_t{valid ? column : 0} * p.tilesK + kt) *
-                     kWarpWeightVectors +
-                 i % kWarpWeightVectors,
-             valid);
+      copy16OrZeros(stage + kActivationBytes + i * 16,
+                    p.weights +
+                        (int64_t{valid ? column : 0} * p.tilesK + kt) *
+                            kWarpWeightVectors +
+                        i % kWarpWeightVectors,
+                    valid);
     }
     if (integerScales && threadIdx.x < kScaleBytes / 16) {
       int column = blockIdx.x * kWarpsPerBlock + threadIdx.x / 2;
       bool valid = column * kWarpColumns < p.paddedN;
       int group = min(kt / p.groupTiles, p.groups - 1);
-      copy16(stage + kActivationBytes + kWeightBytes<O> + threadIdx.x * 16,
-             p.integerScales + int64_t{group} * p.paddedN +
-                 (valid ? column : 0) * kWarpColumns + threadIdx.x % 2 * 16,
-             valid);
+      copy16OrZeros(
+          stage + kActivationBytes + kWeightBytes<O> + threadIdx.x * 16,
+          p.integerScales + int64_t{group} * p.paddedN +
+              (valid ? column : 0) * kWarpColumns + threadIdx.x % 2 * 16,
+          valid);
     }
-    asm volatile("cp.async.commit_group;" ::: "memory");
+    commitCopies();
   };
-
-  for (int stage = 0; stage < kTiledStages - 1; ++stage) {
-    if (stage < p.tilesK)
-      issue(stage, shared + stage * kStageBytes<O>);
-    else
-      asm volatile("cp.async.commit_group;" ::: "memory");
-  }
 
   // ldmatrix rows of this warp's four row tiles, and its fragments' place.
   int aRow = rowWarp * 64 + (lane % 8) + 8 * ((lane / 8) % 2);
   int aColumn = 16 * (lane / 16);
   Accumulator group[4][4][4] = {}, block[4][4][4] = {};
-  int current = 0;
-  for (int kt = 0; kt < p.tilesK; ++kt) {
-    asm volatile("cp.async.wait_group %0;" ::"n"(kTiledStages - 2) : "memory");
-    // Everyone's copies of tile kt are in, and everyone is done with the
-    // stage that the next issue overwrites.
-    __syncthreads();
-    int ahead = kt + kTiledStages - 1;
-    int aheadStage = (current + kTiledStages - 1) % kTiledStages;
-    if (ahead < p.tilesK)
-      issue(ahead, shared + aheadStage * kStageBytes<O>);
-    else
-      asm volatile("cp.async.commit_group;" ::: "memory");
-    uint8_t *stage = shared + current * kStageBytes<O>;
-    current = current + 1 == kTiledStages ? 0 : current + 1;
+  walkTiles<kStageBytes<O>>(shared, p.tilesK, issue, [&](int, uint8_t *stage) {
     if (!active)
-      continue;
+      return;
     auto aBase = static_cast<uint32_t>(
         __cvta_generic_to_shared(stage + aRow * kActivationStride + aColumn));
     const uint4 *weights = reinterpret_cast<const uint4 *>(
@@ -122,60 +92,23 @@ __global__ void __launch_bounds__(kTiledThreads, 1)
 #pragma unroll
     for (int piece = 0; piece < 4 * kParts; ++piece)
       pieces[piece] = weights[piece * 32 + lane];
-#pragma unroll
-    for (int step = 0; step < 4; ++step) {
-      uint32_t a[4][4];
-#pragma unroll
-      for (int m = 0; m < 4; ++m)
-        loadMatrixX4(a[m], aBase + m * 16 * kActivationStride + step * 32);
-#pragma unroll
-      for (int tile = 0; tile < 4; ++tile) {
-        uint32_t b0, b1;
-        if constexpr (O == Operands::Int4) {
-          uint32_t bits =
-              reinterpret_cast<const uint32_t *>(&pieces[tile])[step];
-          b0 = (bits << 4) & 0xF0F0F0F0u;
-          b1 = bits & 0xF0F0F0F0u;
-        } else {
-          const uint32_t *words =
-              reinterpret_cast<const uint32_t *>(&pieces[tile * 2 + step / 2]);
-          b0 = words[(step % 2) * 2];
-          b1 = words[(step % 2) * 2 + 1];
-        }
-#pragma unroll
-        for (int m = 0; m < 4; ++m)
-          if constexpr (O == Operands::E4M3)
-            mmaE4M3(group[m][tile], a[m], b0, b1);
-          else
-            mmaS8(group[m][tile], a[m], b0, b1);
-      }
-    }
+    multiplyTile<O, 4>(
+        pieces,
+        [&](int m, int step) {
+          return aBase + m * 16 * kActivationStride + step * 32;
+        },
+        group);
     // Close the tile's share of the group as the streaming kernel does:
     // int4 sums shifted back, times the two-level scale; e4m3 sums out of
     // the tensor cores every tile; int8 sums kept until the end.
     if (O == Operands::Int8 && !integerScales)
-      continue;
+      return;
     const uint8_t *scales = stage + kActivationBytes + kWeightBytes<O> +
                             columnWarp * kWarpColumns + 2 * t;
-#pragma unroll
-    for (int tile = 0; tile < 4; ++tile)
-#pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        int32_t scale = integerScales ? scales[tile * 8 + e % 2] : 1;
-#pragma unroll
-        for (int m = 0; m < 4; ++m) {
-          Accumulator dot = group[m][tile][e];
-          if constexpr (O == Operands::Int4)
-            dot >>= 4;
-          if constexpr (O == Operands::E4M3)
-            block[m][tile][e] += dot;
-          else
-            block[m][tile][e] += dot * scale;
-          group[m][tile][e] = 0;
-        }
-      }
-  }
-  asm volatile("cp.async.wait_all;" ::: "memory");
+    closeGroup<O, 4>(group, block, [&](int tile, int e) {
+      return integerScales ? int32_t{scales[tile * 8 + e % 2]} : 1;
+    });
+  });
   if (!active)
     return;
   int64_t column0 = int64_t{warpColumn} * kWarpColumns + 2 * t;
@@ -199,17 +132,8 @@ __global__ void __launch_bounds__(kTiledThreads, 1)
 
 template <Operands O>
 cudaError_t launch(const QuantizedActivationParams &p, cudaStream_t stream) {
-  auto kernel = tiledKernel<O>;
-  size_t sharedBytes = size_t{kTiledStages} * kStageBytes<O>;
-  cudaError_t status =
-      cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                           static_cast<int>(sharedBytes));
-  if (status != cudaSuccess)
-    return status;
-  dim3 grid(static_cast<unsigned>(columnBlocksOf(p.n)),
-            static_cast<unsigned>((p.rows + kTiledRows - 1) / kTiledRows));
-  kernel<<<grid, kTiledThreads, sharedBytes, stream>>>(p);
-  return cudaGetLastError();
+  return launchTiledKernel(
+      tiledKernel<O>, p, size_t{kTiledStages} * kStageBytes<O>, p.rows, stream);
 }
 
 } // namespace
