@@ -165,8 +165,13 @@ cudaError_t halfActivationLinear(const uint16_t *x, int64_t rows,
                                  cudaStream_t stream) {
   bool e2m1 = weight.codes == FragmentCodes::E2M1ForF16;
   if ((!e2m1 && weight.codes != FragmentCodes::Int4ForF16) ||
-      !weight.groupScales || weight.integerScales)
+      !weight.groupScales || weight.integerScales || rows < 0 || !x || !y ||
+      reinterpret_cast<uintptr_t>(x) % 2 != 0)
     return cudaErrorInvalidValue;
+  if (cudaError_t status = checkWeight(weight); status != cudaSuccess)
+    return status;
+  if (rows == 0)
+    return cudaSuccess;
   int64_t groupSize =
       weight.groupSize >= weight.k ? paddedDepth(weight.k) : weight.groupSize;
   if (groupSize % kTileK != 0 && groupSize != 16 && groupSize != 32 &&

@@ -96,6 +96,9 @@ cudaError_t quantizeActivations(const float *x, int64_t rows, int64_t k,
                                 const float *maxima, int64_t smoothGroup,
                                 void *codes, float *scales,
                                 cudaStream_t stream) {
+  if (rows < 0 || k <= 0 || !(qmax > 0.0f) || !x || !codes || !scales ||
+      (maxima && smoothGroup <= 0))
+    return cudaErrorInvalidValue;
   if (rows == 0)
     return cudaSuccess;
   quantizeKernel<<<static_cast<unsigned>(rows), kThreads, 0, stream>>>(
@@ -106,6 +109,8 @@ cudaError_t quantizeActivations(const float *x, int64_t rows, int64_t k,
 cudaError_t runtimeSmoothMaxima(const float *x, int64_t rows, int64_t k,
                                 int64_t group, float *maxima,
                                 cudaStream_t stream) {
+  if (rows <= 0 || k <= 0 || group <= 0 || !x || !maxima)
+    return cudaErrorInvalidValue;
   int64_t groups = (k + group - 1) / group;
   maximaKernel<<<static_cast<unsigned>(groups), kThreads, 0, stream>>>(
       x, rows, k, group, maxima);

@@ -198,10 +198,21 @@ cudaError_t launchRows(QuantizedActivationParams p, cudaStream_t stream) {
 cudaError_t quantizedActivationLinear(const DeviceActivations &activations,
                                       const DeviceWeight &weight, float *y,
                                       cudaStream_t stream) {
-  if (weight.codes == FragmentCodes::Int4ForF16 ||
+  bool knownCodes = weight.codes == FragmentCodes::Int8ForS8 ||
+                    weight.codes == FragmentCodes::Int4ForS8 ||
+                    weight.codes == FragmentCodes::E4M3ForF8;
+  if (!knownCodes ||
       (weight.codes == FragmentCodes::E4M3ForF8) != activations.fp8 ||
-      (activations.fp8 && (!weight.groupScales || weight.integerScales)))
+      (activations.fp8 && (!weight.groupScales || weight.integerScales)) ||
+      activations.rows < 0 || !activations.codes ||
+      !aligned16(activations.codes) || !activations.tokenScales || !y ||
+      (activations.maxima && activations.smoothGroup <= 0) ||
+      activations.block <= 0)
     return cudaErrorInvalidValue;
+  if (cudaError_t status = checkWeight(weight); status != cudaSuccess)
+    return status;
+  if (activations.rows == 0)
+    return cudaSuccess;
   int64_t k = weight.k, paddedK = paddedDepth(k);
   // Blocks and groups that span K are one; others must be whole tiles.
   auto tilesOf = [&](int64_t size) -> int64_t {
@@ -212,6 +223,11 @@ cudaError_t quantizedActivationLinear(const DeviceActivations &activations,
   if (blockTiles < 0 || groupTiles < 0)
     return cudaErrorNotSupported;
   int64_t tilesK = paddedK / kTileK;
+  // int4 sums are kept × 16 in int32 within a group: at most 64 tiles
+  // (16 · 127 · 8 · 8192 < 2^31).
+  if (weight.codes == FragmentCodes::Int4ForS8 &&
+      (groupTiles ? groupTiles : tilesK) > 64)
+    return cudaErrorNotSupported;
 
   // Many rows of one block: the tiled kernel, all rows at once. Otherwise
   // the streaming kernel, 64 rows at a time (the weights streamed each time).

@@ -7,7 +7,8 @@
 // fragments (the streaming kernels' order, so no second copy of the
 // weights) go through a three-stage cp.async pipeline in shared memory;
 // the warps multiply on mma.sync (int8 or e4m3, m16n8k32) with the
-// streaming kernel's arithmetic, so the results are the same bits.
+// streaming kernel's arithmetic: the integer results are the same bits
+// (e4m3 sums run in another f32 order when the streaming kernel splits K).
 //
 //===----------------------------------------------------------------------===//
 

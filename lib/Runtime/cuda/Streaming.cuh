@@ -14,7 +14,7 @@
 // barrier every block adds up a share of the outputs from all the slices'
 // shared memory (distributed shared memory), in slice order, and applies
 // the epilogue. No workspace, no atomics, no second launch, and results
-// that do not depend on timing.
+// that do not depend on timing (for a given GPU and row count).
 //
 //===----------------------------------------------------------------------===//
 
@@ -53,7 +53,7 @@ struct SharedRows {
 /// source (row stride `sourceStride`) into `shared`, zeros past
 /// `validBytes`, and writes the zero row. Whole 16-byte vectors go by
 /// cp.async (no trip through registers); a row's ragged end, and rows that
-/// start off a 16-byte boundary, element by element. Closes a cp.async
+/// start off a 16-byte boundary, two bytes at a time. Closes a cp.async
 /// group: the rows are there for the block after awaitSharedRows.
 __device__ inline void copyRowsToShared(const uint8_t *source,
                                         int64_t sourceStride,
@@ -295,7 +295,8 @@ struct SplitPlan {
 };
 
 /// How many clusters of `slices` blocks of `kernel`, with `sharedBytes`
-/// each, the GPU holds at once (cached per kernel, size and bytes).
+/// each, the current GPU holds at once (cached per device, kernel, size
+/// and bytes).
 int64_t activeClusters(const void *kernel, int64_t slices, size_t sharedBytes);
 
 /// One wave of clusters: the most slices (up to kMaxSlices) for which
@@ -330,8 +331,15 @@ SplitPlan planSplit(void (*kernel)(Params), int64_t n, int64_t k,
   return best;
 }
 
-/// The multiprocessor count of the current device (cached).
-int multiprocessorCount();
+/// Whether a device array suits cp.async's 16-byte copies.
+inline bool aligned16(const void *pointer) {
+  return reinterpret_cast<uintptr_t>(pointer) % 16 == 0;
+}
+
+/// What every product needs of its weight: a shape, groups that cover K
+/// (groups = ceil(k / min(groupSize, k))), at most one kind of group
+/// scales, and 16-byte aligned arrays. cudaErrorInvalidValue otherwise.
+cudaError_t checkWeight(const DeviceWeight &weight);
 
 /// A block's shared memory: a piece of activations (`rows` rows of
 /// `rowBytes` per tile, padded, and the zero row), then the warps' weight
