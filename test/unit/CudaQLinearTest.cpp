@@ -97,6 +97,25 @@ void recordRelativeError(double relative) {
   ::testing::Test::RecordProperty("relative_l2", text);
 }
 
+/// Checks y against `expected` ([rows, n]): no NaN (every element
+/// written), relative L2 error within `bound`, the error recorded.
+void expectCloseInL2(const std::vector<float> &y,
+                     const std::vector<float> &expected, int64_t n,
+                     double bound) {
+  double error = 0, norm = 0;
+  for (size_t i = 0; i < y.size(); ++i) {
+    if (std::isnan(y[i])) {
+      ADD_FAILURE() << "y[" << i / n << ", " << i % n << "] is NaN";
+      return;
+    }
+    error += (double(y[i]) - expected[i]) * (double(y[i]) - expected[i]);
+    norm += double(expected[i]) * expected[i];
+  }
+  double relative = std::sqrt(error / norm);
+  recordRelativeError(relative);
+  EXPECT_LE(relative, bound);
+}
+
 /// Activations with a few outlier channels, as real ones have.
 std::vector<float> drawActivations(int64_t rows, int64_t k, std::mt19937 &rng) {
   std::normal_distribution<float> normal(0.0f, 1.0f);
@@ -507,15 +526,7 @@ TEST_P(CudaFp8Linear, MatchesCpuRuntime) {
               cpuCodes[i])
         << "activation code " << i;
   std::vector<float> y = dY.download();
-  double error = 0, norm = 0;
-  for (int64_t i = 0; i < c.m * c.n; ++i) {
-    ASSERT_FALSE(std::isnan(y[i])) << "y[" << i / c.n << ", " << i % c.n << "]";
-    error += (double(y[i]) - expected[i]) * (double(y[i]) - expected[i]);
-    norm += double(expected[i]) * expected[i];
-  }
-  double relative = std::sqrt(error / norm);
-  recordRelativeError(relative);
-  EXPECT_LE(relative, 1e-5);
+  expectCloseInL2(y, expected, c.n, 1e-5);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -651,15 +662,7 @@ TEST_P(CudaFp4Linear, MatchesCpuRuntime) {
                              c.m * sizeof(float)));
   }
   std::vector<float> y = dY.download();
-  double error = 0, norm = 0;
-  for (int64_t i = 0; i < c.m * c.n; ++i) {
-    ASSERT_FALSE(std::isnan(y[i])) << "y[" << i / c.n << ", " << i % c.n << "]";
-    error += (double(y[i]) - expected[i]) * (double(y[i]) - expected[i]);
-    norm += double(expected[i]) * expected[i];
-  }
-  double relative = std::sqrt(error / norm);
-  recordRelativeError(relative);
-  EXPECT_LE(relative, 1e-5);
+  expectCloseInL2(y, expected, c.n, 1e-5);
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, CudaFp4Linear,
