@@ -369,4 +369,26 @@ def LowerX86Pass : Pass<"qcc-lower-x86", "::mlir::ModuleOp"> {
   ];
 }
 
+def LowerCudaPass : Pass<"qcc-lower-cuda", "::mlir::ModuleOp"> {
+  let summary = "Lower quantized qcc IR to calls into the CUDA runtime (EmitC)";
+  let description = [{
+    qcc-lower-x86's lowering for `--target=sm90`: every qcc op becomes a
+    call of its namesake in lib/Runtime/cuda/DeviceOps.h (`qcc::gpu`,
+    the same signatures), whose kernels run on the model's CUDA stream.
+    `qcc.qlinear` weights are packed for the tensor-core kernels
+    (lib/Runtime/cuda/WeightPacking.h): codes in fragment order, group
+    scales transposed to [groups, paddedColumns(n)], channel scales padded.
+    The model description carries the GPU hooks of the C ABI.
+
+    A qlinear the CUDA kernels cannot run (int8 or fp8 weights with float
+    activations, zero points, group or accumulation-block sizes they do not
+    take) is refused at its ONNX node, naming what is missing.
+  }];
+  let dependentDialects = ["::mlir::emitc::EmitCDialect"];
+  let options = [
+    Option<"scheme", "scheme", "std::string", "\"\"",
+           "The scheme reported as metadata">,
+  ];
+}
+
 #endif // QCC_PASSES_TD

@@ -1,6 +1,7 @@
 # lit configuration of the qcc tests (tools, dialect, passes, importer).
 import os
 import shutil
+import subprocess
 
 import lit.formats
 
@@ -30,3 +31,13 @@ nvcc = shutil.which("nvcc") or "/usr/local/cuda/bin/nvcc"
 if os.path.exists(nvcc):
     config.available_features.add("nvcc")
     config.substitutions.append(("%nvcc", nvcc))
+
+# A Hopper GPU (compute capability 9.0) that sm90 models run on.
+try:
+    capability = subprocess.run(
+        ["nvidia-smi", "--query-gpu=compute_cap", "--format=csv,noheader"],
+        capture_output=True, text=True, timeout=30).stdout.split()
+    if "9.0" in capability:
+        config.available_features.add("sm90-gpu")
+except (OSError, subprocess.SubprocessError):
+    pass

@@ -51,6 +51,9 @@ typedef enum qcc_status {
   QCC_ERROR_OUT_OF_MEMORY = 5,
   /* A kernel refused its operands (the message names the ONNX node). */
   QCC_ERROR_RUNTIME = 6,
+  /* A model built for a GPU found none it can run on (sm90 models need a
+   * Hopper GPU of compute capability 9.0). */
+  QCC_ERROR_UNSUPPORTED_DEVICE = 7,
 } qcc_status;
 
 /* Element types of inputs and outputs (row-major, dense). */
@@ -104,7 +107,10 @@ QCC_EXPORT qcc_status qcc_model_output_info(const qcc_model *model, size_t index
  * "group_size"} per linear). NULL for an unknown key. */
 QCC_EXPORT const char *qcc_model_metadata(const qcc_model *model, const char *key);
 
-/* Runs the model on the inputs in declaration order. With output buffers
+/* Runs the model on the inputs in declaration order. A model built for a
+ * GPU (metadata "target" sm90) takes input and output buffers in host or
+ * device memory alike (of the GPU it runs on) and keeps its outputs on
+ * the device; qcc_model_result shows host copies. With output buffers
  * (num_outputs equal to the model's), writes every output into them; with
  * none (NULL, 0), keeps the outputs for qcc_model_result. Either way the
  * outputs stay readable through qcc_model_result until the next run, also

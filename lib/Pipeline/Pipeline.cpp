@@ -50,12 +50,11 @@ OwningOpRef<ModuleOp> qcc::compile(const CompileOptions &options,
   bool lowers = options.emit == EmitStage::MlirLowered ||
                 options.emit == EmitStage::Cpp ||
                 options.emit == EmitStage::Lib;
-  if (lowers && options.target != Target::X86) {
-    // Pinned by test/qcc/emit-stages.test.
-    emitError(loc) << fmt::format(
-        "--target={} code generation is not implemented yet; --target=x86 "
-        "builds a model.so",
-        stringify(options.target).str());
+  bool cuda = options.target == Target::SM90;
+  if (cuda && options.emit == EmitStage::Lib && !canBuildCudaModels()) {
+    emitError(loc) << "this qcc was built without CUDA (no nvcc was found); "
+                      "--target=sm90 can emit C++ (--emit=cpp) but not a "
+                      "model.so";
     return nullptr;
   }
   announce(progress, "importing " + options.inputPath);
@@ -80,11 +79,14 @@ OwningOpRef<ModuleOp> qcc::compile(const CompileOptions &options,
     return nullptr;
   if (!lowers)
     return module;
-  announce(progress, "lowering to the x86 runtime");
+  announce(progress, cuda ? "lowering to the CUDA runtime"
+                          : "lowering to the x86 runtime");
   PassManager lowering(&context);
-  qcc::LowerX86PassOptions lowerOptions;
-  lowerOptions.scheme = stringify(options.scheme).str();
-  lowering.addPass(qcc::createLowerX86Pass(lowerOptions));
+  std::string scheme = stringify(options.scheme).str();
+  if (cuda)
+    lowering.addPass(qcc::createLowerCudaPass({scheme}));
+  else
+    lowering.addPass(qcc::createLowerX86Pass({scheme}));
   if (failed(lowering.run(*module)))
     return nullptr;
   return module;
@@ -94,12 +96,12 @@ LogicalResult qcc::writeOutput(ModuleOp module, const CompileOptions &options,
                                llvm::raw_ostream *progress) {
   if (options.emit == EmitStage::Lib) {
     announce(progress, "building " + options.outputPath);
-    return buildX86SharedObject(module, options.outputPath);
+    return buildSharedObject(module, options.outputPath);
   }
   bool emitted = true;
   auto print = [&](llvm::raw_ostream &os) {
     if (options.emit == EmitStage::Cpp)
-      emitted = succeeded(emitX86Cpp(module, os));
+      emitted = succeeded(emitModelCpp(module, os));
     else
       module->print(os, OpPrintingFlags());
     return llvm::Error::success();

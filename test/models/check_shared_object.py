@@ -32,6 +32,8 @@ import sys
 
 import numpy as np
 
+import output_bounds
+
 
 def run(*command):
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
@@ -62,25 +64,8 @@ def main():
         run("qcc-run", base + ".so", "--inputs", args.inputs,
             "-o", base + "-so.npz")
         simulated, shared = np.load(base + "-simulated.npz"), np.load(base + "-so.npz")
-        exact = name in ("float", "w4a16", "mxfp4")
-        for name in simulated.files:
-            sim = simulated[name].astype(np.float64)
-            so = shared[name].astype(np.float64)
-            if sim.shape != so.shape:
-                print(f"{scheme} {name}: FAIL shape {so.shape} != {sim.shape}")
-                failed = True
-                continue
-            if not np.issubdtype(simulated[name].dtype, np.floating):
-                ok = np.array_equal(sim, so)
-                print(f"{scheme} {name}: {'ok' if ok else 'FAIL'} (integers equal)")
-                failed |= not ok
-                continue
-            scale = max(np.linalg.norm(sim), 1e-30)
-            difference = np.linalg.norm(so - sim) / scale
-            error = np.linalg.norm(sim - reference[name]) / scale
-            ok = difference <= 1e-5 or (not exact and difference <= 0.5 * error)
-            print(f"{scheme} {name}: {'ok' if ok else 'FAIL'} .so vs simulated "
-                  f"{difference:.2e}, simulated vs float {error:.2e}")
+        for output, ok, text in output_bounds.compare(scheme, simulated, shared, reference):
+            print(f"{scheme} {output}: {'ok' if ok else 'FAIL'} {text}")
             failed |= not ok
     sys.exit(1 if failed else 0)
 

@@ -7,15 +7,20 @@
 
 namespace qcc {
 
-/// The C++ source of a module lowered by qcc-lower-x86 (`--emit=cpp`).
-mlir::LogicalResult emitX86Cpp(mlir::ModuleOp module, llvm::raw_ostream &os);
+/// The C++ source of a module lowered by qcc-lower-x86 or qcc-lower-cuda
+/// (`--emit=cpp`).
+mlir::LogicalResult emitModelCpp(mlir::ModuleOp module, llvm::raw_ostream &os);
 
 /// Compiles a lowered module with the system C++ compiler and links it
-/// with the CPU runtime into one shared object with its weights embedded
-/// (`--emit=lib`). The file appears at `outputPath` only when everything
-/// succeeded. Errors are diagnosed at the module.
-mlir::LogicalResult buildX86SharedObject(mlir::ModuleOp module,
-                                         llvm::StringRef outputPath);
+/// with its runtime (the CPU runtime; for sm90 also the CUDA runtime and
+/// the static CUDA runtime library) into one shared object with its
+/// weights embedded (`--emit=lib`). The file appears at `outputPath` only when
+/// everything succeeded. Errors are diagnosed at the module.
+mlir::LogicalResult buildSharedObject(mlir::ModuleOp module,
+                                      llvm::StringRef outputPath);
+
+/// Whether this qcc can build sm90 shared objects (it was built with CUDA).
+bool canBuildCudaModels();
 
 } // namespace qcc
 

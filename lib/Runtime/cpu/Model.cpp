@@ -19,6 +19,18 @@ struct qcc_model {
   std::string error;
   /// The outputs of the last run that got that far.
   std::vector<Tensor> results;
+  /// The accelerator's state, if the model has one.
+  void *device = nullptr;
+  /// Host copies of device results, made by qcc_model_result.
+  mutable std::vector<Tensor> hostResults;
+
+  ~qcc_model() {
+    // Device results go back to the stream's pool before the stream ends.
+    results.clear();
+    hostResults.clear();
+    if (device)
+      description->accelerator->detach(device);
+  }
 };
 
 static thread_local std::string createError;
@@ -49,8 +61,17 @@ extern "C" qcc_status qcc_model_create(uint32_t abiVersion, qcc_model **model) {
                   "this CPU lacks them";
     return QCC_ERROR_UNSUPPORTED_CPU;
   }
-  *model = new (std::nothrow) qcc_model{&description, {}, {}};
+  void *device = nullptr;
+  if (const Accelerator *accelerator = description.accelerator) {
+    qcc_status status = QCC_OK;
+    device = accelerator->attach(description, status, createError);
+    if (!device)
+      return status;
+  }
+  *model = new (std::nothrow) qcc_model{&description, {}, {}, device, {}};
   if (!*model) {
+    if (device)
+      description.accelerator->detach(device);
     createError = "out of memory";
     return QCC_ERROR_OUT_OF_MEMORY;
   }
@@ -150,6 +171,7 @@ static qcc_status run(qcc_model *model, const qcc_tensor *inputs,
                       size_t numInputs, qcc_tensor *outputs,
                       size_t numOutputs) {
   const ModelDescription &d = *model->description;
+  const Accelerator *accelerator = d.accelerator;
   if (numInputs != d.numInputs || (numInputs && !inputs))
     return failWith(model, QCC_ERROR_INVALID_ARGUMENT,
                     "the model takes " + std::to_string(d.numInputs) +
@@ -169,8 +191,19 @@ static qcc_status run(qcc_model *model, const qcc_tensor *inputs,
     if (!problem.empty())
       return failWith(model, QCC_ERROR_INVALID_ARGUMENT, problem);
     Shape shape(inputs[i].dims, inputs[i].dims + inputs[i].rank);
-    tensors.push_back(Tensor::borrow(static_cast<DType>(inputs[i].dtype),
-                                     std::move(shape), inputs[i].data));
+    DType dtype = static_cast<DType>(inputs[i].dtype);
+    if (!accelerator) {
+      tensors.push_back(
+          Tensor::borrow(dtype, std::move(shape), inputs[i].data));
+      continue;
+    }
+    std::string error;
+    tensors.push_back(accelerator->input(model->device, dtype, std::move(shape),
+                                         inputs[i].data, error));
+    if (!error.empty())
+      return failWith(model, QCC_ERROR_INVALID_ARGUMENT,
+                      "input '" + std::string(d.inputs[i].name) +
+                          "': " + error);
   }
   for (size_t i = 0; i < numOutputs; ++i) {
     std::string problem =
@@ -179,8 +212,13 @@ static qcc_status run(qcc_model *model, const qcc_tensor *inputs,
       return failWith(model, QCC_ERROR_INVALID_ARGUMENT, problem);
   }
   model->results.clear();
+  model->hostResults.clear();
   Session session(d, std::move(tensors));
+  if (accelerator)
+    accelerator->begin(model->device, session);
   d.forward(&session);
+  if (accelerator)
+    accelerator->finish(model->device, session);
   if (session.failed())
     return failWith(model, QCC_ERROR_RUNTIME, session.message());
   model->results = session.results();
@@ -203,7 +241,16 @@ static qcc_status run(qcc_model *model, const qcc_tensor *inputs,
   }
   for (size_t i = 0; i < numOutputs; ++i) {
     const Tensor &result = model->results[i];
-    std::memcpy(outputs[i].data, result.data<uint8_t>(), result.sizeInBytes());
+    std::string error;
+    if (!accelerator)
+      std::memcpy(outputs[i].data, result.data<uint8_t>(),
+                  result.sizeInBytes());
+    else if (!accelerator->copy(model->device, outputs[i].data,
+                                result.data<uint8_t>(), result.sizeInBytes(),
+                                error))
+      return failWith(model, QCC_ERROR_RUNTIME,
+                      "output '" + std::string(d.outputs[i].name) +
+                          "': " + error);
     std::copy(result.shape().begin(), result.shape().end(), outputs[i].dims);
   }
   model->error.clear();
@@ -214,7 +261,24 @@ extern "C" qcc_status qcc_model_result(const qcc_model *model, size_t index,
                                        qcc_tensor *view) {
   if (!model || !view || index >= model->results.size())
     return QCC_ERROR_INVALID_ARGUMENT;
-  const Tensor &result = model->results[index];
+  const Tensor *found = &model->results[index];
+  if (found->isOnDevice()) {
+    // Results stay on the device; the view is of a host copy.
+    model->hostResults.resize(model->results.size());
+    Tensor &copy = model->hostResults[index];
+    if (copy.isNull()) {
+      copy = Tensor::allocate(found->dtype(), found->shape());
+      std::string error;
+      if (!model->description->accelerator->copy(
+              model->device, copy.mutableData<uint8_t>(),
+              found->data<uint8_t>(), found->sizeInBytes(), error)) {
+        copy = Tensor();
+        return QCC_ERROR_RUNTIME;
+      }
+    }
+    found = &copy;
+  }
+  const Tensor &result = *found;
   view->data = const_cast<uint8_t *>(result.data<uint8_t>());
   view->dtype = static_cast<qcc_dtype>(result.dtype());
   view->rank = static_cast<int32_t>(result.rank());

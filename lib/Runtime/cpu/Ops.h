@@ -12,6 +12,7 @@
 
 #include "Session.h"
 #include <cmath>
+#include <optional>
 
 namespace qcc::rt {
 
@@ -139,6 +140,25 @@ Tensor constantOfShape(Session *s, Node node, const Tensor &shape, DType dtype,
 Tensor range(Session *s, Node node, const Tensor &start, const Tensor &limit,
              const Tensor &delta);
 Tensor trilu(Session *s, Node node, const Tensor &x, bool upper, int64_t k);
+
+// What transpose, expand, slice and concat copy, computed apart from the
+// copy so that the GPU runtime moves the same elements (lib/Runtime/cuda).
+/// Element i of the result (row-major over `shape`) is the input's element
+/// at base + strides · index.
+struct StridedCopy {
+  Shape shape, strides;
+  int64_t base = 0;
+};
+StridedCopy transposeCopy(const Tensor &x, const Shape &permutation);
+/// None after a refusal recorded in the session.
+std::optional<StridedCopy> expandCopy(Session *s, Node node, const Tensor &x,
+                                      const Tensor &shape);
+std::optional<StridedCopy> sliceCopy(Session *s, Node node, const Tensor &x,
+                                     const Tensor &starts, const Tensor &ends,
+                                     const Tensor &steps, const Shape &axes);
+std::optional<Shape> concatShape(Session *s, Node node,
+                                 const std::vector<Tensor> &inputs,
+                                 int64_t axis);
 
 } // namespace qcc::rt
 

@@ -17,6 +17,29 @@
 namespace qcc::rt {
 
 class Session;
+struct ModelDescription;
+
+/// What a model built for a GPU adds to the C ABI (lib/Runtime/cuda's
+/// DeviceModel.cpp); the x86 backend has none. Each hook reports a
+/// failure through `error` and returns a null state, tensor or false.
+struct Accelerator {
+  /// At qcc_model_create: checks the device, uploads the weights and
+  /// returns the model's device state (or null with `status`).
+  void *(*attach)(const ModelDescription &model, qcc_status &status,
+                  std::string &error);
+  void (*detach)(void *state);
+  /// A caller's input buffer, in host or device memory, as a tensor where
+  /// the kernels keep its dtype.
+  Tensor (*input)(void *state, DType dtype, Shape shape, const void *data,
+                  std::string &error);
+  /// Binds the session to the device before the forward function; after
+  /// it, waits for the device and records a device error in the session.
+  void (*begin)(void *state, Session &session);
+  void (*finish)(void *state, Session &session);
+  /// Copies `bytes` between any two of host and device memory.
+  bool (*copy)(void *state, void *destination, const void *source, size_t bytes,
+               std::string &error);
+};
 
 /// What the generated code declares about its model (see qcc_model_create).
 struct ModelDescription {
@@ -26,11 +49,14 @@ struct ModelDescription {
   size_t numOutputs;
   /// Metadata (qcc_model_metadata).
   const char *scheme, *target, *qccVersion, *layers;
-  /// The packed weights, 64-byte aligned.
+  /// The packed weights, 64-byte aligned, and their size.
   const uint8_t *weights;
+  size_t weightBytes;
   /// Whether the kernels need AVX2 and FMA.
   bool needsAvx2;
   void (*forward)(Session *session);
+  /// Null for x86 models.
+  const Accelerator *accelerator;
 };
 
 class Session {
@@ -42,6 +68,11 @@ public:
   const std::string &message() const { return error; }
   /// Records the first failure: `node` is the ONNX node name.
   void fail(const char *node, const std::string &reason);
+  /// Records a failure that no single node caused (a device error).
+  void failRun(const std::string &message) {
+    if (error.empty())
+      error = message;
+  }
 
   const Tensor &input(size_t index) const { return inputs[index]; }
   const uint8_t *weights() const { return model.weights; }
@@ -50,11 +81,16 @@ public:
   }
   const std::vector<Tensor> &results() const { return outputs; }
 
+  /// The GPU runtime's state for this run (null on x86).
+  void *device() const { return deviceState; }
+  void setDevice(void *state) { deviceState = state; }
+
 private:
   const ModelDescription &model;
   std::vector<Tensor> inputs;
   std::vector<Tensor> outputs;
   std::string error;
+  void *deviceState = nullptr;
 };
 
 } // namespace qcc::rt

@@ -134,6 +134,14 @@ Tensor Tensor::borrow(DType dtype, Shape shape, const void *data) {
   return tensor;
 }
 
+Tensor Tensor::onDevice(DType dtype, Shape shape, const void *data,
+                        std::shared_ptr<uint8_t[]> owner) {
+  Tensor tensor = borrow(dtype, std::move(shape), data);
+  tensor.storage = std::move(owner);
+  tensor.device = true;
+  return tensor;
+}
+
 Tensor Tensor::reshaped(Shape shape) const {
   Tensor view = *this;
   view.dims = std::move(shape);

@@ -38,6 +38,12 @@ public:
   static Tensor zeros(DType dtype, Shape shape);
   /// A tensor over bytes someone else keeps alive (weights, caller inputs).
   static Tensor borrow(DType dtype, Shape shape, const void *data);
+  /// A tensor in GPU memory (lib/Runtime/cuda), kept alive by `owner` (or by
+  /// someone else when null). CPU kernels never receive one.
+  static Tensor onDevice(DType dtype, Shape shape, const void *data,
+                         std::shared_ptr<uint8_t[]> owner);
+
+  bool isOnDevice() const { return device; }
 
   bool isNull() const { return !bytes; }
   DType dtype() const { return type; }
@@ -62,6 +68,7 @@ private:
   Shape dims;
   std::shared_ptr<uint8_t[]> storage;
   const void *bytes = nullptr;
+  bool device = false;
 };
 
 /// An ONNX axis, negative from the back, as an index in [0, rank).

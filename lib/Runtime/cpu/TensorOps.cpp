@@ -20,8 +20,9 @@ Shape valuesOf(const Tensor &t) {
 }
 
 /// A copy of x into `shape`, element i read at offset base + strides · index.
-Tensor copyStrided(const Tensor &x, const Shape &shape, const Shape &strides,
-                   int64_t base = 0) {
+Tensor copyStrided(const Tensor &x, const StridedCopy &layout) {
+  const Shape &shape = layout.shape, &strides = layout.strides;
+  int64_t base = layout.base;
   Tensor result = Tensor::allocate(x.dtype(), shape);
   size_t size = dtypeSize(x.dtype());
   const uint8_t *in = x.data<uint8_t>();
@@ -81,12 +82,17 @@ Tensor qcc::rt::transpose(Session *s, Node, const Tensor &x,
                           Shape permutation) {
   if (s->failed())
     return {};
-  Shape own = stridesOf(x.shape()), shape, strides;
+  return copyStrided(x, transposeCopy(x, permutation));
+}
+
+StridedCopy qcc::rt::transposeCopy(const Tensor &x, const Shape &permutation) {
+  Shape own = stridesOf(x.shape());
+  StridedCopy layout;
   for (int64_t d : permutation) {
-    shape.push_back(x.dim(d));
-    strides.push_back(own[d]);
+    layout.shape.push_back(x.dim(d));
+    layout.strides.push_back(own[d]);
   }
-  return copyStrided(x, shape, strides);
+  return layout;
 }
 
 Tensor qcc::rt::reshape(Session *s, Node node, const Tensor &x,
@@ -128,35 +134,34 @@ Tensor qcc::rt::expand(Session *s, Node node, const Tensor &x,
                        const Tensor &shapeTensor) {
   if (s->failed())
     return {};
+  std::optional<StridedCopy> layout = expandCopy(s, node, x, shapeTensor);
+  return layout ? copyStrided(x, *layout) : Tensor();
+}
+
+std::optional<StridedCopy> qcc::rt::expandCopy(Session *s, Node node,
+                                               const Tensor &x,
+                                               const Tensor &shapeTensor) {
   Shape shape;
   if (!broadcastShapes(x.shape(), valuesOf(shapeTensor), shape) ||
       std::any_of(shape.begin(), shape.end(),
                   [](int64_t d) { return d < 0; })) {
     s->fail(node, "cannot expand " + formatShape(x.shape()) + " to " +
                       formatShape(valuesOf(shapeTensor)));
-    return {};
+    return std::nullopt;
   }
-  return copyStrided(x, shape, broadcastStrides(x.shape(), shape));
+  return StridedCopy{shape, broadcastStrides(x.shape(), shape), 0};
 }
 
 Tensor qcc::rt::concat(Session *s, Node node, std::vector<Tensor> inputs,
                        int64_t axis) {
   if (s->failed())
     return {};
+  std::optional<Shape> concatenated = concatShape(s, node, inputs, axis);
+  if (!concatenated)
+    return {};
   const Tensor &first = inputs.front();
   axis = normalizeAxis(axis, first.rank());
-  Shape shape = first.shape();
-  shape[axis] = 0;
-  for (const Tensor &t : inputs) {
-    for (int64_t d = 0; d < first.rank(); ++d)
-      if (t.rank() != first.rank() || (d != axis && t.dim(d) != first.dim(d))) {
-        s->fail(node, "cannot concatenate " + formatShape(first.shape()) +
-                          " and " + formatShape(t.shape()) + " along axis " +
-                          std::to_string(axis));
-        return {};
-      }
-    shape[axis] += t.dim(axis);
-  }
+  const Shape &shape = *concatenated;
   int64_t outer = 1;
   for (int64_t d = 0; d < axis; ++d)
     outer *= shape[d];
@@ -178,11 +183,39 @@ Tensor qcc::rt::concat(Session *s, Node node, std::vector<Tensor> inputs,
   return result;
 }
 
+std::optional<Shape> qcc::rt::concatShape(Session *s, Node node,
+                                          const std::vector<Tensor> &inputs,
+                                          int64_t axis) {
+  const Tensor &first = inputs.front();
+  axis = normalizeAxis(axis, first.rank());
+  Shape shape = first.shape();
+  shape[axis] = 0;
+  for (const Tensor &t : inputs) {
+    for (int64_t d = 0; d < first.rank(); ++d)
+      if (t.rank() != first.rank() || (d != axis && t.dim(d) != first.dim(d))) {
+        s->fail(node, "cannot concatenate " + formatShape(first.shape()) +
+                          " and " + formatShape(t.shape()) + " along axis " +
+                          std::to_string(axis));
+        return std::nullopt;
+      }
+    shape[axis] += t.dim(axis);
+  }
+  return shape;
+}
+
 Tensor qcc::rt::slice(Session *s, Node node, const Tensor &x,
                       const Tensor &starts, const Tensor &ends,
                       const Tensor &steps, Shape axes) {
   if (s->failed())
     return {};
+  std::optional<StridedCopy> layout =
+      sliceCopy(s, node, x, starts, ends, steps, axes);
+  return layout ? copyStrided(x, *layout) : Tensor();
+}
+
+std::optional<StridedCopy>
+qcc::rt::sliceCopy(Session *s, Node node, const Tensor &x, const Tensor &starts,
+                   const Tensor &ends, const Tensor &steps, const Shape &axes) {
   Shape shape = x.shape(), strides = stridesOf(x.shape());
   int64_t base = 0;
   for (size_t i = 0; i < axes.size(); ++i) {
@@ -190,7 +223,7 @@ Tensor qcc::rt::slice(Session *s, Node node, const Tensor &x,
     int64_t step = steps.data<int64_t>()[i];
     if (step == 0) {
       s->fail(node, "step 0 along axis " + std::to_string(axes[i]));
-      return {};
+      return std::nullopt;
     }
     auto clampBound = [&](int64_t bound, int64_t low, int64_t high) {
       return std::clamp(bound < 0 ? bound + size : bound, low, high);
@@ -204,7 +237,7 @@ Tensor qcc::rt::slice(Session *s, Node node, const Tensor &x,
     base += start * strides[d];
     strides[d] *= step;
   }
-  return copyStrided(x, shape, strides, base);
+  return StridedCopy{shape, strides, base};
 }
 
 Tensor qcc::rt::squeeze(Session *s, Node node, const Tensor &x, Shape axes) {

@@ -1,9 +1,11 @@
-//===- LowerX86.cpp - qcc ops to calls into the x86 runtime ---------------===//
+//===- LowerX86.cpp - qcc ops to calls into the x86 or CUDA runtime -------===//
 //
 // One walk over @main in order: each op becomes an emitc.call_opaque of its
-// kernel in lib/Runtime/cpu/Ops.h, constants become views into the packed
-// weight blob, and every tensor is released after its last use so that a
-// run holds only live activations.
+// kernel in lib/Runtime/cpu/Ops.h (qcc-lower-x86) or of its namesake in
+// lib/Runtime/cuda/DeviceOps.h (qcc-lower-cuda), constants become views
+// into the packed weight blob, and every tensor is released after its last
+// use so that a run holds only live activations. The two differ only in the
+// namespace and in how qlinear weights are packed.
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,6 +13,7 @@
 #include "WeightBlob.h"
 #include "dialects/qcc/QccOps.h"
 #include "lib/Runtime/cpu/QLinearKernels.h"
+#include "lib/Runtime/cuda/WeightPacking.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/EmitC/IR/EmitC.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -22,6 +25,7 @@
 #include <fmt/format.h>
 
 namespace qcc {
+#define GEN_PASS_DEF_LOWERCUDAPASS
 #define GEN_PASS_DEF_LOWERX86PASS
 #include "passes/Passes.h.inc"
 } // namespace qcc
@@ -57,10 +61,16 @@ std::string dtypeOf(Type type) {
   return "qcc::rt::DType::F32";
 }
 
+/// Which runtime the generated code calls: lib/Runtime/cpu's kernels
+/// (qcc::rt) or lib/Runtime/cuda's (qcc::gpu, same signatures), whose
+/// qlinear weights are packed in fragment order.
+enum class Backend { X86, Cuda };
+
 class Lowering {
 public:
-  Lowering(func::FuncOp func, emitc::FuncOp forward, WeightBlob &blob)
-      : func(func), blob(blob), builder(forward.getContext()),
+  Lowering(Backend backend, func::FuncOp func, emitc::FuncOp forward,
+           WeightBlob &blob)
+      : backend(backend), func(func), blob(blob), builder(forward.getContext()),
         session(forward.getArgument(0)),
         tensorType(
             emitc::OpaqueType::get(forward.getContext(), "qcc::rt::Tensor")) {
@@ -70,6 +80,10 @@ public:
   LogicalResult run();
 
 private:
+  /// The runtime function `name` of the backend.
+  std::string kernel(StringRef name) const {
+    return (backend == Backend::Cuda ? "qcc::gpu::" : "qcc::rt::") + name.str();
+  }
   /// A call of `kernel` with exactly `args`.
   Value emit(Location loc, StringRef kernel, ArrayRef<CallArg> args,
              bool hasResult);
@@ -80,9 +94,13 @@ private:
   CallArg optional(Value original);
   LogicalResult lowerOp(Operation *op);
   LogicalResult lowerQLinear(QLinearOp op);
+  /// The weight view of `bytes` at a new blob offset.
+  Value addWeight(Location loc, ArrayRef<uint8_t> bytes, StringRef dtype,
+                  ArrayRef<int64_t> shape);
   LogicalResult lowerCast(CastOp op);
   void releaseDeadOperands(Operation *op);
 
+  Backend backend;
   func::FuncOp func;
   WeightBlob &blob;
   OpBuilder builder;
@@ -130,8 +148,9 @@ FailureOr<Value> Lowering::lowered(Value original) {
       constant ? dyn_cast<ElementsAttr>(constant.getValue()) : ElementsAttr();
   if (!elements) {
     if (Operation *def = original.getDefiningOp())
-      def->emitError("'") << def->getName()
-                          << "' has no x86 kernel; it cannot be lowered";
+      def->emitError("'") << def->getName() << "' has no "
+                          << (backend == Backend::Cuda ? "CUDA" : "x86")
+                          << " kernel; it cannot be lowered";
     failedOperand = true;
     return failure();
   }
@@ -141,7 +160,7 @@ FailureOr<Value> Lowering::lowered(Value original) {
     return failure();
   }
   int64_t offset = blob.add(host->data(), host->sizeInBytes());
-  Value value = emit(constant.getLoc(), "qcc::rt::weight",
+  Value value = emit(constant.getLoc(), kernel("weight"),
                      {session, std::to_string(offset),
                       dtypeOf(original.getType()), cppShape(host->shape())},
                      /*hasResult=*/true);
@@ -171,19 +190,19 @@ LogicalResult Lowering::lowerOp(Operation *op) {
   auto binary = [&](StringRef kind) {
     SmallVector<CallArg> args = {enumArg("Binary", kind)};
     llvm::append_range(args, operandsOf(op));
-    return call(op, "qcc::rt::binary", args);
+    return call(op, kernel("binary"), args);
   };
   auto compare = [&](StringRef kind) {
     SmallVector<CallArg> args = {enumArg("Comparison", kind)};
     llvm::append_range(args, operandsOf(op));
-    return call(op, "qcc::rt::compare", args);
+    return call(op, kernel("compare"), args);
   };
   auto unary = [&](StringRef kind) {
-    return call(op, "qcc::rt::unary",
+    return call(op, kernel("unary"),
                 {enumArg("Unary", kind), optional(op->getOperand(0))});
   };
   auto reduction = [&](auto reduce, StringRef kind) {
-    return call(op, "qcc::rt::reduce",
+    return call(op, kernel("reduce"),
                 {enumArg("Reduction", kind), optional(reduce.getInput()),
                  cppShape(reduce.getAxes()), cppBool(reduce.getKeepdims())});
   };
@@ -223,43 +242,43 @@ LogicalResult Lowering::lowerOp(Operation *op) {
                 clip.getMin() ? clip.getMin()->convertToDouble() : -INFINITY;
             double high =
                 clip.getMax() ? clip.getMax()->convertToDouble() : INFINITY;
-            return simple("qcc::rt::clip", {cppFloat(low), cppFloat(high)});
+            return simple(kernel("clip"), {cppFloat(low), cppFloat(high)});
           })
-          .Case([&](WhereOp) { return simple("qcc::rt::where"); })
+          .Case([&](WhereOp) { return simple(kernel("where")); })
           .Case([&](LinearOp linear) {
-            return call(op, "qcc::rt::linear",
+            return call(op, kernel("linear"),
                         {optional(linear.getInput()),
                          optional(linear.getWeight()),
                          optional(linear.getBias())});
           })
-          .Case([&](MatMulOp) { return simple("qcc::rt::matmul"); })
+          .Case([&](MatMulOp) { return simple(kernel("matmul")); })
           .Case([&](LayerNormOp norm) {
-            return call(op, "qcc::rt::layerNorm",
+            return call(op, kernel("layerNorm"),
                         {optional(norm.getInput()), optional(norm.getScale()),
                          optional(norm.getBias()),
                          std::to_string(norm.getAxis()),
                          cppFloat(norm.getEpsilon().convertToDouble())});
           })
           .Case([&](RmsNormOp norm) {
-            return simple("qcc::rt::rmsNorm",
+            return simple(kernel("rmsNorm"),
                           {cppFloat(norm.getEpsilon().convertToDouble())});
           })
           .Case([&](SoftmaxOp softmax) {
-            return simple("qcc::rt::softmax",
+            return simple(kernel("softmax"),
                           {std::to_string(softmax.getAxis())});
           })
           .Case([&](GeluOp gelu) {
-            return simple("qcc::rt::gelu",
+            return simple(kernel("gelu"),
                           {cppBool(gelu.getApproximate() == "tanh")});
           })
-          .Case([&](SiluOp) { return simple("qcc::rt::silu"); })
-          .Case([&](RotaryOp) { return simple("qcc::rt::rotary"); })
+          .Case([&](SiluOp) { return simple(kernel("silu")); })
+          .Case([&](RotaryOp) { return simple(kernel("rotary")); })
           .Case([&](AttentionOp attention) {
             double masked = attention.getMaskedValue()
                                 ? attention.getMaskedValue()->convertToDouble()
                                 : 0.0;
             return call(
-                op, "qcc::rt::attention",
+                op, kernel("attention"),
                 {optional(attention.getQuery()), optional(attention.getKey()),
                  optional(attention.getValue()), optional(attention.getMask()),
                  cppFloat(attention.getScale().convertToDouble()),
@@ -268,51 +287,48 @@ LogicalResult Lowering::lowerOp(Operation *op) {
           .Case([&](ReduceMeanOp reduce) { return reduction(reduce, "Mean"); })
           .Case([&](ReduceSumOp reduce) { return reduction(reduce, "Sum"); })
           .Case([&](ReduceMaxOp reduce) { return reduction(reduce, "Max"); })
-          .Case([&](DequantizeOp) { return simple("qcc::rt::dequantize"); })
+          .Case([&](DequantizeOp) { return simple(kernel("dequantize")); })
           .Case([&](HadamardOp hadamard) {
-            return simple("qcc::rt::hadamard",
+            return simple(kernel("hadamard"),
                           {std::to_string(hadamard.getBlockSize()),
                            cppBool(hadamard.getTranspose())});
           })
           .Case([&](GatherOp gather) {
-            return simple("qcc::rt::gather",
-                          {std::to_string(gather.getAxis())});
+            return simple(kernel("gather"), {std::to_string(gather.getAxis())});
           })
           .Case([&](TransposeOp transpose) {
-            return simple("qcc::rt::transpose",
+            return simple(kernel("transpose"),
                           {cppShape(transpose.getPermutation())});
           })
           .Case([&](ReshapeOp reshape) {
-            return simple("qcc::rt::reshape",
-                          {cppBool(reshape.getAllowzero())});
+            return simple(kernel("reshape"), {cppBool(reshape.getAllowzero())});
           })
-          .Case([&](ExpandOp) { return simple("qcc::rt::expand"); })
+          .Case([&](ExpandOp) { return simple(kernel("expand")); })
           .Case([&](ConcatOp concat) {
             // call_opaque cannot build a braced list of operands: a
             // variadic helper collects them.
             SmallVector<CallArg> args = {std::to_string(concat.getAxis())};
             llvm::append_range(args, operandsOf(op));
-            return call(op, "qcc::rt::concatValues", args);
+            return call(op, kernel("concatValues"), args);
           })
           .Case([&](SliceOp slice) {
-            return call(op, "qcc::rt::slice",
+            return call(op, kernel("slice"),
                         {optional(slice.getInput()),
                          optional(slice.getStarts()), optional(slice.getEnds()),
                          optional(slice.getSteps()),
                          cppShape(slice.getAxes())});
           })
           .Case([&](SqueezeOp squeeze) {
-            return simple("qcc::rt::squeeze", {cppShape(squeeze.getAxes())});
+            return simple(kernel("squeeze"), {cppShape(squeeze.getAxes())});
           })
           .Case([&](UnsqueezeOp unsqueeze) {
-            return simple("qcc::rt::unsqueeze",
-                          {cppShape(unsqueeze.getAxes())});
+            return simple(kernel("unsqueeze"), {cppShape(unsqueeze.getAxes())});
           })
           .Case([&](ShapeOp shape) {
             std::optional<int64_t> end = shape.getEnd();
-            return simple("qcc::rt::shapeOf", {std::to_string(shape.getStart()),
-                                               std::to_string(end.value_or(0)),
-                                               cppBool(end.has_value())});
+            return simple(kernel("shapeOf"), {std::to_string(shape.getStart()),
+                                              std::to_string(end.value_or(0)),
+                                              cppBool(end.has_value())});
           })
           .Case([&](ConstantOfShapeOp constant) {
             TypedAttr value = constant.getValue();
@@ -322,13 +338,13 @@ LogicalResult Lowering::lowerOp(Operation *op) {
                     : static_cast<double>(
                           cast<IntegerAttr>(value).getValue().getSExtValue());
             return simple(
-                "qcc::rt::constantOfShape",
+                kernel("constantOfShape"),
                 {dtypeOf(constant.getType()), fmt::format("{:.17g}", number)});
           })
-          .Case([&](RangeOp) { return simple("qcc::rt::range"); })
+          .Case([&](RangeOp) { return simple(kernel("range")); })
           .Case([&](TriluOp trilu) {
-            return simple("qcc::rt::trilu", {cppBool(trilu.getUpper()),
-                                             std::to_string(trilu.getK())});
+            return simple(kernel("trilu"), {cppBool(trilu.getUpper()),
+                                            std::to_string(trilu.getK())});
           })
           .Default([&](Operation *) { return Value(); });
   if (failedOperand)
@@ -365,11 +381,58 @@ std::string unsupportedQLinear(QLinearOp op) {
   return "";
 }
 
+/// Why the CUDA kernels (lib/Runtime/cuda/QLinear.h) cannot run `op`, or
+/// "" when they can: they take int8 weights with int8 activations only,
+/// minifloat weights with their own activations, and the group and
+/// accumulation-block sizes below.
+std::string unsupportedOnCuda(QLinearOp op, int64_t k, int64_t groupSize) {
+  StringRef weight = op.getWeightFormat(),
+            activation = op.getActivationFormat();
+  bool floatActivations = activation == "float";
+  if (weight == "int8" && floatActivations)
+    return "int8 weights with float activations";
+  if (weight == "fp8_e4m3" && floatActivations)
+    return "fp8 weights with float activations";
+  bool halfKernel = floatActivations || weight == "fp4_e2m1";
+  bool wholeOrTiles = groupSize >= k || groupSize % cuda::kTileK == 0;
+  if (halfKernel && !wholeOrTiles && groupSize != 16 && groupSize != 32 &&
+      groupSize != 64)
+    return fmt::format("groups of {} (16, 32, 64 or a multiple of 128)",
+                       groupSize);
+  if (!halfKernel && !wholeOrTiles)
+    return fmt::format("groups of {} (a multiple of 128)", groupSize);
+  int64_t block = op.getAccumulationBlock();
+  if (!halfKernel && block < k && block % cuda::kTileK != 0)
+    return fmt::format("accumulation blocks of {} (a multiple of 128)", block);
+  // int4 × int8 sums are kept × 16 in int32 within a group.
+  if (weight == "int4" && !floatActivations &&
+      std::min(groupSize, cuda::paddedDepth(k)) > 64 * cuda::kTileK)
+    return fmt::format("int4 groups of {} codes (at most {})",
+                       std::min(groupSize, k), 64 * cuda::kTileK);
+  if (weight == "fp4_e2m1" && op.getRuntimeSmoothGroup())
+    return "Runtime Smooth with fp4 weights";
+  return "";
+}
+
+Value Lowering::addWeight(Location loc, ArrayRef<uint8_t> bytes,
+                          StringRef dtype, ArrayRef<int64_t> shape) {
+  int64_t offset = blob.add(bytes.data(), bytes.size());
+  return emit(loc, kernel("weight"),
+              {session, std::to_string(offset), dtype.str(), cppShape(shape)},
+              /*hasResult=*/true);
+}
+
+template <typename T> ArrayRef<uint8_t> bytesOf(const std::vector<T> &values) {
+  return ArrayRef(reinterpret_cast<const uint8_t *>(values.data()),
+                  values.size() * sizeof(T));
+}
+
 LogicalResult Lowering::lowerQLinear(QLinearOp op) {
   std::string missing = unsupportedQLinear(op);
   if (!missing.empty())
-    return op.emitError("the x86 kernels do not run qlinear with ")
-           << missing << " yet";
+    return op.emitError("the ")
+           << (backend == Backend::Cuda ? "CUDA" : "x86")
+           << " kernels do not run qlinear with " << missing << " yet";
   auto readConstant = [&](Value value) -> FailureOr<HostTensor> {
     auto constant = value.getDefiningOp<arith::ConstantOp>();
     auto elements =
@@ -389,68 +452,110 @@ LogicalResult Lowering::lowerQLinear(QLinearOp op) {
     groupSize = k;
   StringRef format = op.getWeightFormat();
   bool twoLevel = scales->kind() == ElementKind::I64;
+  bool integer = format == "int8" || format == "int4";
+  bool e2m1 = format == "fp4_e2m1";
+  std::string layoutCodes = format == "int8"   ? "Int8"
+                            : format == "int4" ? "Int4"
+                            : e2m1             ? "E2M1"
+                                               : "E4M3";
+  if (backend == Backend::Cuda) {
+    std::string refused = unsupportedOnCuda(op, k, groupSize);
+    if (!refused.empty())
+      return op.emitError("the CUDA kernels do not run qlinear with ")
+             << refused << " yet";
+  }
 
-  // Codes in the kernel's layout: the pack functions of the runtime.
-  std::vector<uint8_t> packed;
-  std::string layoutCodes;
-  int64_t rowBytes;
-  if (format == "int8" || format == "int4") {
-    std::vector<int8_t> dense(n * k);
-    for (int64_t i = 0; i < n * k; ++i)
+  // Codes one a byte: integers, or the exact minifloat values encoded.
+  std::vector<int8_t> dense(n * k);
+  for (int64_t i = 0; i < n * k; ++i) {
+    if (integer)
       dense[i] = static_cast<int8_t>(codes->values<int64_t>()[i]);
-    int64_t padded = rt::paddedWidth(k);
-    if (format == "int4") {
-      rowBytes = padded / 2;
-      packed.resize(n * rowBytes);
-      rt::packInt4(dense.data(), n, k, packed.data());
-      layoutCodes = "Int4";
+    else {
+      float value = codes->values<float>()[i];
+      dense[i] = static_cast<int8_t>(e2m1 ? numerics::encodeE2M1(value)
+                                          : numerics::encodeE4M3(value));
+    }
+  }
+  // Scales: two-level integers as bytes; f32, e8m0 and e4m3 alike decoded.
+  std::vector<uint8_t> integerScales;
+  std::vector<float> floatScales;
+  if (twoLevel)
+    for (int64_t i = 0; i < n * groups; ++i)
+      integerScales.push_back(
+          static_cast<uint8_t>(scales->values<int64_t>()[i]));
+  else
+    floatScales.assign(scales->values<float>().begin(),
+                       scales->values<float>().end());
+  Location loc = op.getLoc();
+  StringRef scaleType = twoLevel ? "qcc::rt::DType::U8" : "qcc::rt::DType::F32";
+  Value codesView, scalesView;
+  CallArg channel = std::string("qcc::rt::Tensor()");
+  if (backend == Backend::Cuda) {
+    cuda::FragmentCodes fragments =
+        format == "int8"   ? cuda::FragmentCodes::Int8ForS8
+        : format == "int4" ? (op.getActivationFormat() == "float"
+                                  ? cuda::FragmentCodes::Int4ForF16
+                                  : cuda::FragmentCodes::Int4ForS8)
+        : e2m1             ? cuda::FragmentCodes::E2M1ForF16
+                           : cuda::FragmentCodes::E4M3ForF8;
+    std::vector<uint8_t> packed(cuda::packedWeightBytes(fragments, n, k));
+    cuda::packWeightFragments(fragments, dense.data(), n, k, packed.data());
+    codesView =
+        addWeight(loc, packed, "qcc::rt::DType::U8", {int64_t(packed.size())});
+    int64_t columns = cuda::paddedColumns(n);
+    if (twoLevel) {
+      std::vector<uint8_t> transposed(groups * columns);
+      cuda::transposeScales(integerScales.data(), n, groups, transposed.data());
+      scalesView = addWeight(loc, transposed, scaleType, {groups, columns});
     } else {
-      rowBytes = padded;
-      packed.assign(n * padded, 0);
-      for (int64_t row = 0; row < n; ++row)
-        std::copy_n(dense.data() + row * k, k,
-                    reinterpret_cast<int8_t *>(packed.data()) + row * padded);
-      layoutCodes = "Int8";
+      std::vector<float> transposed(groups * columns);
+      cuda::transposeScales(floatScales.data(), n, groups, transposed.data());
+      scalesView =
+          addWeight(loc, bytesOf(transposed), scaleType, {groups, columns});
+    }
+    // The kernels read channel scales for every padded column.
+    if (Value original = op.getChannelScales()) {
+      FailureOr<HostTensor> read = readConstant(original);
+      if (failed(read))
+        return failure();
+      std::vector<float> padded(columns, 0.0f);
+      std::copy_n(read->values<float>().begin(), n, padded.begin());
+      channel =
+          addWeight(loc, bytesOf(padded), "qcc::rt::DType::F32", {columns});
     }
   } else {
-    // Minifloat codes are exact values of their format: encoding is exact.
-    ArrayRef<float> values = codes->values<float>();
-    bool e2m1 = format == "fp4_e2m1";
-    rowBytes = e2m1 ? (k + 1) / 2 : k;
-    packed.assign(n * rowBytes, 0);
-    for (int64_t row = 0; row < n; ++row)
-      for (int64_t col = 0; col < k; ++col) {
-        float value = values[row * k + col];
-        if (e2m1)
-          packed[row * rowBytes + col / 2] |= numerics::encodeE2M1(value)
-                                              << (4 * (col % 2));
-        else
-          packed[row * rowBytes + col] = numerics::encodeE4M3(value);
-      }
-    layoutCodes = e2m1 ? "E2M1" : "E4M3";
+    // The x86 kernels' layouts: int8 rows padded, int4 in packInt4's
+    // order, minifloat codes in rows (e2m1 two a byte, even column low).
+    std::vector<uint8_t> packed;
+    int64_t rowBytes;
+    if (format == "int4") {
+      rowBytes = rt::paddedWidth(k) / 2;
+      packed.resize(n * rowBytes);
+      rt::packInt4(dense.data(), n, k, packed.data());
+    } else if (format == "int8") {
+      rowBytes = rt::paddedWidth(k);
+      packed.assign(n * rowBytes, 0);
+      for (int64_t row = 0; row < n; ++row)
+        std::copy_n(dense.data() + row * k, k,
+                    reinterpret_cast<int8_t *>(packed.data()) + row * rowBytes);
+    } else {
+      rowBytes = e2m1 ? (k + 1) / 2 : k;
+      packed.assign(n * rowBytes, 0);
+      for (int64_t row = 0; row < n; ++row)
+        for (int64_t col = 0; col < k; ++col) {
+          uint8_t code = static_cast<uint8_t>(dense[row * k + col]);
+          if (e2m1)
+            packed[row * rowBytes + col / 2] |= code << (4 * (col % 2));
+          else
+            packed[row * rowBytes + col] = code;
+        }
+    }
+    codesView = addWeight(loc, packed, "qcc::rt::DType::U8", {n, rowBytes});
+    scalesView = addWeight(
+        loc, twoLevel ? ArrayRef<uint8_t>(integerScales) : bytesOf(floatScales),
+        scaleType, {n, groups});
+    channel = optional(op.getChannelScales());
   }
-  int64_t codesOffset = blob.add(packed.data(), packed.size());
-  int64_t scalesOffset;
-  if (twoLevel) {
-    std::vector<uint8_t> integers(n * groups);
-    for (int64_t i = 0; i < n * groups; ++i)
-      integers[i] = static_cast<uint8_t>(scales->values<int64_t>()[i]);
-    scalesOffset = blob.add(integers.data(), integers.size());
-  } else {
-    // f32, e8m0 and e4m3 scales alike, decoded.
-    scalesOffset = blob.add(scales->data(), scales->sizeInBytes());
-  }
-  Location loc = op.getLoc();
-  Value codesView = emit(loc, "qcc::rt::weight",
-                         {session, std::to_string(codesOffset),
-                          "qcc::rt::DType::U8", cppShape({n, rowBytes})},
-                         /*hasResult=*/true);
-  Value scalesView =
-      emit(loc, "qcc::rt::weight",
-           {session, std::to_string(scalesOffset),
-            twoLevel ? "qcc::rt::DType::U8" : "qcc::rt::DType::F32",
-            cppShape({n, groups})},
-           /*hasResult=*/true);
   // LoRC factors in f32, decoded as the interpreter decodes them.
   CallArg lorcU = std::string("qcc::rt::Tensor()"),
           lorcV = std::string("qcc::rt::Tensor()");
@@ -472,11 +577,8 @@ LogicalResult Lowering::lowerQLinear(QLinearOp op) {
       for (int64_t i = 0; i < rows * columns; ++i)
         decoded[i] = static_cast<float>(values->elementAsDouble(i)) *
                      scaleValues[i / columns];
-      int64_t offset = blob.add(decoded.data(), decoded.size() * sizeof(float));
-      return emit(loc, "qcc::rt::weight",
-                  {session, std::to_string(offset), "qcc::rt::DType::F32",
-                   cppShape({rows, columns})},
-                  /*hasResult=*/true);
+      return addWeight(loc, bytesOf(decoded), "qcc::rt::DType::F32",
+                       {rows, columns});
     };
     FailureOr<Value> u = decode(op.getLorcU(), op.getLorcUScales());
     FailureOr<Value> v = decode(op.getLorcV(), op.getLorcVScales());
@@ -486,7 +588,6 @@ LogicalResult Lowering::lowerQLinear(QLinearOp op) {
     lorcV = *v;
   }
   CallArg input = optional(op.getInput());
-  CallArg channel = optional(op.getChannelScales());
   CallArg bias = optional(op.getBias());
   if (failedOperand)
     return failure();
@@ -500,12 +601,12 @@ LogicalResult Lowering::lowerQLinear(QLinearOp op) {
       cppFloat(maximum), cppBool(activation == "fp8_e4m3"),
       op.getAccumulationBlock(), op.getRuntimeSmoothGroup().value_or(0));
   values[op.getResult()] =
-      call(op, "qcc::rt::qlinear",
+      call(op, kernel("qlinear"),
            {input, codesView, scalesView, channel, bias, lorcU, lorcV, layout});
   for (const CallArg &view :
        {CallArg(codesView), CallArg(scalesView), lorcU, lorcV})
     if (auto *value = std::get_if<Value>(&view))
-      emit(loc, "qcc::rt::release", {*value}, /*hasResult=*/false);
+      emit(loc, kernel("release"), {*value}, /*hasResult=*/false);
   return success();
 }
 
@@ -530,7 +631,7 @@ LogicalResult Lowering::lowerCast(CastOp op) {
   if (failedOperand)
     return failure();
   values[op.getResult()] =
-      call(op, "qcc::rt::cast",
+      call(op, kernel("cast"),
            {input, enumArg("CastTarget", kind), std::to_string(bits)});
   return success();
 }
@@ -543,7 +644,7 @@ void Lowering::releaseDeadOperands(Operation *op) {
     Value value = values.lookup(operand);
     if (usedLater || !value)
       continue;
-    emit(op->getLoc(), "qcc::rt::release", {value}, /*hasResult=*/false);
+    emit(op->getLoc(), kernel("release"), {value}, /*hasResult=*/false);
     values.erase(operand);
   }
 }
@@ -551,7 +652,7 @@ void Lowering::releaseDeadOperands(Operation *op) {
 LogicalResult Lowering::run() {
   Block &body = func.getBody().front();
   for (auto [i, argument] : llvm::enumerate(body.getArguments()))
-    values[argument] = emit(func.getLoc(), "qcc::rt::input",
+    values[argument] = emit(func.getLoc(), kernel("input"),
                             {session, std::to_string(i)}, /*hasResult=*/true);
   for (Operation &op : body.without_terminator()) {
     if (isa<arith::ConstantOp>(op))
@@ -568,9 +669,9 @@ LogicalResult Lowering::run() {
               if (failedOperand)
                 return failure();
               values[quantize.getResult()] =
-                  call(&op, "qcc::rt::quantizeCodes", {input, maximum, fp8});
+                  call(&op, kernel("quantizeCodes"), {input, maximum, fp8});
               values[quantize.getScales()] =
-                  call(&op, "qcc::rt::quantizeScales", {input, maximum, fp8});
+                  call(&op, kernel("quantizeScales"), {input, maximum, fp8});
               return success();
             })
             .Default([&](Operation *other) { return lowerOp(other); });
@@ -583,10 +684,46 @@ LogicalResult Lowering::run() {
     FailureOr<Value> value = lowered(result);
     if (failed(value))
       return failure();
-    emit(terminator->getLoc(), "qcc::rt::output",
+    emit(terminator->getLoc(), kernel("output"),
          {session, std::to_string(i), *value}, /*hasResult=*/false);
   }
   emitc::ReturnOp::create(builder, terminator->getLoc(), Value());
+  return success();
+}
+
+/// Replaces @main by the forward function of `backend`'s runtime and the
+/// model description; the weights go to the module's `qcc.weights`.
+LogicalResult lowerModule(ModuleOp module, Backend backend, StringRef scheme) {
+  bool cuda = backend == Backend::Cuda;
+  auto func = module.lookupSymbol<func::FuncOp>("main");
+  if (!func)
+    return module.emitError(cuda ? "qcc-lower-cuda" : "qcc-lower-x86")
+           << " needs a func.func @main";
+  MLIRContext *context = module.getContext();
+  OpBuilder builder(context);
+  builder.setInsertionPointToStart(module.getBody());
+  emitc::IncludeOp::create(builder, module.getLoc(),
+                           cuda ? "DeviceOps.h" : "Ops.h");
+  Type sessionType = emitc::PointerType::get(
+      emitc::OpaqueType::get(context, "qcc::rt::Session"));
+  auto forward =
+      emitc::FuncOp::create(builder, func.getLoc(), "qcc_forward",
+                            builder.getFunctionType({sessionType}, {}));
+  forward.addEntryBlock();
+  WeightBlob blob;
+  Lowering lowering(backend, func, forward, blob);
+  if (failed(lowering.run()))
+    return failure();
+  builder.setInsertionPointAfter(forward);
+  ModelTarget target{cuda ? "sm90" : "x86",
+                     cuda ? "&qcc::gpu::kAccelerator" : "nullptr",
+                     /*needsAvx2=*/true};
+  emitc::VerbatimOp::create(
+      builder, func.getLoc(),
+      describeModel(func, scheme, target, "qcc_forward", blob.size()));
+  module->setAttr("qcc.weights", blob.toAttribute(context));
+  module->setAttr("qcc.target", builder.getStringAttr(target.name));
+  func.erase();
   return success();
 }
 
@@ -594,32 +731,17 @@ struct LowerX86Pass : qcc::impl::LowerX86PassBase<LowerX86Pass> {
   using LowerX86PassBase::LowerX86PassBase;
 
   void runOnOperation() override {
-    ModuleOp module = getOperation();
-    auto func = module.lookupSymbol<func::FuncOp>("main");
-    if (!func) {
-      module.emitError("qcc-lower-x86 needs a func.func @main");
-      return signalPassFailure();
-    }
-    MLIRContext *context = &getContext();
-    OpBuilder builder(context);
-    builder.setInsertionPointToStart(module.getBody());
-    emitc::IncludeOp::create(builder, module.getLoc(), "Ops.h");
-    Type sessionType = emitc::PointerType::get(
-        emitc::OpaqueType::get(context, "qcc::rt::Session"));
-    auto forward =
-        emitc::FuncOp::create(builder, func.getLoc(), "qcc_forward",
-                              builder.getFunctionType({sessionType}, {}));
-    forward.addEntryBlock();
-    WeightBlob blob;
-    Lowering lowering(func, forward, blob);
-    if (failed(lowering.run()))
-      return signalPassFailure();
-    builder.setInsertionPointAfter(forward);
-    emitc::VerbatimOp::create(
-        builder, func.getLoc(),
-        describeModel(func, scheme, "x86", "qcc_forward"));
-    module->setAttr("qcc.weights", blob.toAttribute(context));
-    func.erase();
+    if (failed(lowerModule(getOperation(), Backend::X86, scheme)))
+      signalPassFailure();
+  }
+};
+
+struct LowerCudaPass : qcc::impl::LowerCudaPassBase<LowerCudaPass> {
+  using LowerCudaPassBase::LowerCudaPassBase;
+
+  void runOnOperation() override {
+    if (failed(lowerModule(getOperation(), Backend::Cuda, scheme)))
+      signalPassFailure();
   }
 };
 

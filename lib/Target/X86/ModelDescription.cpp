@@ -88,7 +88,8 @@ std::string describeLayers(func::FuncOp func) {
 } // namespace
 
 std::string x86::describeModel(func::FuncOp func, StringRef scheme,
-                               StringRef target, StringRef forward) {
+                               const ModelTarget &target, StringRef forward,
+                               size_t weightBytes) {
   std::string tables, inputs, outputs;
   for (int64_t i = 0; i < func.getNumArguments(); ++i) {
     auto name = func.getArgAttrOfType<StringAttr>(i, "qcc.onnx_name");
@@ -122,12 +123,14 @@ const qcc::rt::ModelDescription &qccGeneratedModel() {{
       inputs, {}, outputs, {},
       {}, {}, {},
       {},
-      qcc_weights, /*needsAvx2=*/true, {}}};
+      qcc_weights, {}, /*needsAvx2=*/{}, {}, {}}};
   return model;
 }}
 )",
       tables, table("inputs", inputs), table("outputs", outputs),
       func.getNumArguments(), func.getNumResults(), cppString(scheme),
-      cppString(target), cppString(QCC_VERSION),
-      cppString(describeLayers(func)), forward.str());
+      cppString(target.name), cppString(QCC_VERSION),
+      cppString(describeLayers(func)), weightBytes,
+      target.needsAvx2 ? "true" : "false", forward.str(),
+      target.accelerator.str());
 }

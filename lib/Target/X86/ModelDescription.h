@@ -15,8 +15,18 @@ std::string cppString(llvm::StringRef text);
 /// `func`: its inputs and outputs with ONNX names, dtypes and symbolic
 /// dimensions, the metadata of qcc_model_metadata, the weight symbol
 /// `qcc_weights` and the forward function `forward`.
+/// What the description says about the code's target.
+struct ModelTarget {
+  /// qcc_model_metadata's "target".
+  llvm::StringRef name;
+  /// C++ for the ModelDescription's accelerator: nullptr for x86.
+  llvm::StringRef accelerator;
+  bool needsAvx2;
+};
+
 std::string describeModel(mlir::func::FuncOp func, llvm::StringRef scheme,
-                          llvm::StringRef target, llvm::StringRef forward);
+                          const ModelTarget &target, llvm::StringRef forward,
+                          size_t weightBytes);
 
 } // namespace qcc::x86
 

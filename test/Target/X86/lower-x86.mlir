@@ -4,7 +4,7 @@
 // rows padded to 32) and one runtime call with its layout, that the input
 // comes from the session and the result goes back to it, and that every
 // tensor is released after its last use.
-// CHECK: module attributes {qcc.weights = dense_resource<qcc_weights> : tensor<{{[0-9]+}}xi8>}
+// CHECK: module attributes {qcc.target = "x86", qcc.weights = dense_resource<qcc_weights> : tensor<{{[0-9]+}}xi8>}
 // CHECK: emitc.include "Ops.h"
 // CHECK-LABEL: emitc.func @qcc_forward
 // CHECK-SAME: (%[[S:.*]]: !emitc.ptr<!emitc.opaque<"qcc::rt::Session">>)
