@@ -366,6 +366,8 @@ def LowerX86Pass : Pass<"qcc-lower-x86", "::mlir::ModuleOp"> {
   let options = [
     Option<"scheme", "scheme", "std::string", "\"\"",
            "The scheme reported as metadata">,
+    Option<"externalWeights", "external-weights", "bool", "false",
+           "The model.so reads its weights from <model.so>.weights">,
   ];
 }
 
@@ -388,6 +390,8 @@ def LowerCudaPass : Pass<"qcc-lower-cuda", "::mlir::ModuleOp"> {
   let options = [
     Option<"scheme", "scheme", "std::string", "\"\"",
            "The scheme reported as metadata">,
+    Option<"externalWeights", "external-weights", "bool", "false",
+           "The model.so reads its weights from <model.so>.weights">,
   ];
 }
 

@@ -54,6 +54,9 @@ typedef enum qcc_status {
   /* A model built for a GPU found none it can run on (sm90 models need a
    * Hopper GPU of compute capability 9.0). */
   QCC_ERROR_UNSUPPORTED_DEVICE = 7,
+  /* A model built with external weights cannot use its weights file
+   * (<model.so>.weights): missing, or of another build. */
+  QCC_ERROR_WEIGHTS = 8,
 } qcc_status;
 
 /* Element types of inputs and outputs (row-major, dense). */

@@ -84,9 +84,11 @@ OwningOpRef<ModuleOp> qcc::compile(const CompileOptions &options,
   PassManager lowering(&context);
   std::string scheme = stringify(options.scheme).str();
   if (cuda)
-    lowering.addPass(qcc::createLowerCudaPass({scheme}));
+    lowering.addPass(
+        qcc::createLowerCudaPass({scheme, options.externalWeights}));
   else
-    lowering.addPass(qcc::createLowerX86Pass({scheme}));
+    lowering.addPass(
+        qcc::createLowerX86Pass({scheme, options.externalWeights}));
   if (failed(lowering.run(*module)))
     return nullptr;
   return module;

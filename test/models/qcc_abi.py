@@ -113,21 +113,35 @@ class Model:
             results[name] = np.frombuffer(buffer, dtype=dtype).reshape(shape).copy()
         return results
 
-    def run_on_device(self, feeds, torch, shapes):
-        """Device input and output buffers (PyTorch CUDA tensors); `shapes`
-        gives each output's shape (from a host run)."""
+    def device_runner(self, feeds, torch, shapes):
+        """A function that runs the model on device input and output buffers
+        (PyTorch CUDA tensors, made once) and returns the outputs as those
+        tensors; `shapes` gives each output's shape (from a host run)."""
         names = {np.float32: torch.float32, np.int64: torch.int64, np.bool_: torch.bool}
         inputs = [torch.from_numpy(np.ascontiguousarray(feeds[name], dtype=dtype)).cuda()
                   for name, dtype, _ in self.inputs]
         outputs = [torch.full(shapes[name], float("nan"), device="cuda").to(names[dtype])
                    for name, dtype, _ in self.outputs]
         self._dims = []
-        in_tensors = self._tensors([t.cpu().numpy() for t in inputs],
+        in_tensors = self._tensors([np.empty(t.shape, dtype=d) for t, (_, d, _) in
+                                    zip(inputs, self.inputs)],
                                    [t.data_ptr() for t in inputs])
-        out_tensors = self._tensors([t.cpu().numpy() for t in outputs],
+        out_tensors = self._tensors([np.empty(t.shape, dtype=d) for t, (_, d, _) in
+                                     zip(outputs, self.outputs)],
                                     [t.data_ptr() for t in outputs])
         torch.cuda.synchronize()
-        self._check(self.lib.qcc_model_run(self.handle, in_tensors, len(inputs),
-                                           out_tensors, len(outputs)))
+
+        def step():
+            self._check(self.lib.qcc_model_run(self.handle, in_tensors, len(inputs),
+                                               out_tensors, len(outputs)))
+            return outputs
+
+        step.keep = (inputs, in_tensors, out_tensors, list(self._dims))
+        return step
+
+    def run_on_device(self, feeds, torch, shapes):
+        """Device input and output buffers (PyTorch CUDA tensors); `shapes`
+        gives each output's shape (from a host run)."""
+        outputs = self.device_runner(feeds, torch, shapes)()
         return {name: tensor.cpu().numpy()
                 for (name, _, _), tensor in zip(self.outputs, outputs)}

@@ -20,19 +20,15 @@ using rt::Tensor;
 namespace {
 
 const rt::ModelDescription &emptyModel() {
-  static const rt::ModelDescription model = {nullptr,
-                                             0,
-                                             nullptr,
-                                             0,
-                                             "test",
-                                             "sm90",
-                                             "0",
-                                             "[]",
-                                             nullptr,
-                                             0,
-                                             false,
-                                             nullptr,
-                                             &gpu::kAccelerator};
+  static const rt::ModelDescription model = [] {
+    rt::ModelDescription description{};
+    description.scheme = "test";
+    description.target = "sm90";
+    description.qccVersion = "0";
+    description.layers = "[]";
+    description.accelerator = &gpu::kAccelerator;
+    return description;
+  }();
   return model;
 }
 
@@ -42,7 +38,7 @@ protected:
     REQUIRE_GPU();
     qcc_status status = QCC_OK;
     std::string error;
-    state = gpu::kAccelerator.attach(emptyModel(), status, error);
+    state = gpu::kAccelerator.attach(emptyModel(), nullptr, status, error);
     ASSERT_NE(state, nullptr) << error;
     gpu::kAccelerator.begin(state, session);
   }
@@ -103,8 +99,8 @@ protected:
     return t;
   }
 
-  rt::Session session{emptyModel(), {}};
-  rt::Session host{emptyModel(), {}};
+  rt::Session session{emptyModel(), nullptr, {}};
+  rt::Session host{emptyModel(), nullptr, {}};
   void *state = nullptr;
   std::vector<Tensor> kept;
   std::mt19937 rng = freshGenerator();
@@ -235,8 +231,19 @@ TEST_F(DeviceOps, DataMovement) {
               rt::gather(&host, "g", x, columns, 3), 0.0);
 }
 
+TEST_F(DeviceOps, HadamardBitForBitAtEverySize) {
+  // Powers of two and the Kronecker sizes qcc-rotate produces (576 = 36 ·
+  // 16, 960 = 60 · 16, 1536 = 12 · 128, 2560 = 20 · 128, 5120 = 20 · 256).
+  for (int64_t block : {64, 576, 960, 1536, 2560, 5120})
+    for (bool transpose : {false, true}) {
+      Tensor x = random({3, 2 * block}, 2.0f);
+      expectClose(gpu::hadamard(&session, "h", onDevice(x), block, transpose),
+                  rt::hadamard(&host, "h", x, block, transpose), 0.0);
+    }
+}
+
 TEST_F(DeviceOps, RefusalsNameTheNode) {
-  rt::Session failing(emptyModel(), {});
+  rt::Session failing(emptyModel(), nullptr, {});
   gpu::kAccelerator.begin(state, failing);
   Tensor x = onDevice(random({3, 8})), w = onDevice(random({4, 9}));
   EXPECT_TRUE(gpu::linear(&failing, "/layer/MatMul", x, w, Tensor()).isNull());

@@ -71,6 +71,12 @@ static cl::opt<int64_t>
              cl::desc("Rank of LoRC factors (--passes=lorc)"),
              cl::cat(qccCategory));
 
+static cl::opt<bool> externalWeights(
+    "external-weights",
+    cl::desc("Write the weights to <output>.weights beside the model.so, "
+             "which reads them from there at load, instead of embedding them"),
+    cl::cat(qccCategory));
+
 /// Reads the flags into options; reports the first invalid one.
 static std::optional<qcc::CompileOptions> readOptions() {
   auto refuse = [](const llvm::Twine &message) {
@@ -100,6 +106,7 @@ static std::optional<qcc::CompileOptions> readOptions() {
   options.reportPath = reportPath;
   options.passes = passes;
   options.lorcRank = lorcRank;
+  options.externalWeights = externalWeights;
   options.outputPath = outputPath;
   if (outputPath.empty())
     options.outputPath =

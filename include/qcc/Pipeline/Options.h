@@ -37,6 +37,8 @@ struct CompileOptions {
   std::string passes;
   /// --lorc-rank: the rank of LoRC factors when lorc runs.
   int64_t lorcRank = 16;
+  /// --external-weights: the weights go to <output>.weights beside the .so.
+  bool externalWeights = false;
 };
 
 /// The optional quantization passes, as --passes names them.

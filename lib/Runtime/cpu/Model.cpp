@@ -8,8 +8,10 @@
 
 #include "QLinearKernels.h"
 #include "Session.h"
+#include "WeightsFile.h"
 #include <cstring>
 #include <map>
+#include <memory>
 #include <new>
 
 using namespace qcc::rt;
@@ -21,6 +23,9 @@ struct qcc_model {
   std::vector<Tensor> results;
   /// The accelerator's state, if the model has one.
   void *device = nullptr;
+  /// The weights file, for models built with --external-weights.
+  std::unique_ptr<MappedWeights> file;
+  const uint8_t *weights = nullptr;
   /// Host copies of device results, made by qcc_model_result.
   mutable std::vector<Tensor> hostResults;
 
@@ -61,20 +66,32 @@ extern "C" qcc_status qcc_model_create(uint32_t abiVersion, qcc_model **model) {
                   "this CPU lacks them";
     return QCC_ERROR_UNSUPPORTED_CPU;
   }
-  void *device = nullptr;
-  if (const Accelerator *accelerator = description.accelerator) {
-    qcc_status status = QCC_OK;
-    device = accelerator->attach(description, status, createError);
-    if (!device)
-      return status;
-  }
-  *model = new (std::nothrow) qcc_model{&description, {}, {}, device, {}};
-  if (!*model) {
-    if (device)
-      description.accelerator->detach(device);
+  auto created = std::unique_ptr<qcc_model>(new (std::nothrow) qcc_model{
+      &description, {}, {}, nullptr, nullptr, description.weights, {}});
+  if (!created) {
     createError = "out of memory";
     return QCC_ERROR_OUT_OF_MEMORY;
   }
+  if (!description.weights) {
+    created->file.reset(new (std::nothrow) MappedWeights);
+    std::string problem = created->file
+                              ? created->file->map(description.weightBytes,
+                                                   description.weightsHash)
+                              : "out of memory";
+    if (!problem.empty()) {
+      createError = problem;
+      return QCC_ERROR_WEIGHTS;
+    }
+    created->weights = created->file->data();
+  }
+  if (const Accelerator *accelerator = description.accelerator) {
+    qcc_status status = QCC_OK;
+    created->device =
+        accelerator->attach(description, created->weights, status, createError);
+    if (!created->device)
+      return status;
+  }
+  *model = created.release();
   return QCC_OK;
 }
 
@@ -146,8 +163,6 @@ static std::string checkTensor(const char *role, const qcc_tensor_info &info,
     return {};
   if (!tensor.dims && info.rank)
     return what + " has no dims";
-  if (!tensor.data && info.rank)
-    return what + " has no data";
   for (int32_t i = 0; i < info.rank; ++i) {
     int64_t dim = tensor.dims[i];
     if (dim < 0)
@@ -164,6 +179,10 @@ static std::string checkTensor(const char *role, const qcc_tensor_info &info,
                "; another input set it to " + std::to_string(it->second);
     }
   }
+  // An empty tensor may come without a buffer.
+  Shape shape(tensor.dims, tensor.dims + tensor.rank);
+  if (!tensor.data && numElementsOf(shape) > 0)
+    return what + " has no data";
   return {};
 }
 
@@ -213,7 +232,7 @@ static qcc_status run(qcc_model *model, const qcc_tensor *inputs,
   }
   model->results.clear();
   model->hostResults.clear();
-  Session session(d, std::move(tensors));
+  Session session(d, model->weights, std::move(tensors));
   if (accelerator)
     accelerator->begin(model->device, session);
   d.forward(&session);

@@ -25,8 +25,8 @@ struct ModelDescription;
 struct Accelerator {
   /// At qcc_model_create: checks the device, uploads the weights and
   /// returns the model's device state (or null with `status`).
-  void *(*attach)(const ModelDescription &model, qcc_status &status,
-                  std::string &error);
+  void *(*attach)(const ModelDescription &model, const uint8_t *weights,
+                  qcc_status &status, std::string &error);
   void (*detach)(void *state);
   /// A caller's input buffer, in host or device memory, as a tensor where
   /// the kernels keep its dtype.
@@ -49,9 +49,11 @@ struct ModelDescription {
   size_t numOutputs;
   /// Metadata (qcc_model_metadata).
   const char *scheme, *target, *qccVersion, *layers;
-  /// The packed weights, 64-byte aligned, and their size.
+  /// The packed weights, 64-byte aligned, their size and hash; null
+  /// weights when they are in the file beside the .so (WeightsFile.h).
   const uint8_t *weights;
   size_t weightBytes;
+  uint64_t weightsHash;
   /// Whether the kernels need AVX2 and FMA.
   bool needsAvx2;
   void (*forward)(Session *session);
@@ -61,8 +63,10 @@ struct ModelDescription {
 
 class Session {
 public:
-  Session(const ModelDescription &model, std::vector<Tensor> inputs)
-      : model(model), inputs(std::move(inputs)), outputs(model.numOutputs) {}
+  Session(const ModelDescription &model, const uint8_t *weights,
+          std::vector<Tensor> inputs)
+      : model(model), weightBytes(weights), inputs(std::move(inputs)),
+        outputs(model.numOutputs) {}
 
   bool failed() const { return !error.empty(); }
   const std::string &message() const { return error; }
@@ -75,7 +79,7 @@ public:
   }
 
   const Tensor &input(size_t index) const { return inputs[index]; }
-  const uint8_t *weights() const { return model.weights; }
+  const uint8_t *weights() const { return weightBytes; }
   void setOutput(size_t index, Tensor value) {
     outputs[index] = std::move(value);
   }
@@ -87,6 +91,7 @@ public:
 
 private:
   const ModelDescription &model;
+  const uint8_t *weightBytes;
   std::vector<Tensor> inputs;
   std::vector<Tensor> outputs;
   std::string error;

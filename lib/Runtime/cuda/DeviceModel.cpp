@@ -23,8 +23,8 @@ std::string describe(cudaError_t status) {
          cudaGetErrorString(status);
 }
 
-void *attach(const rt::ModelDescription &model, qcc_status &status,
-             std::string &error) {
+void *attach(const rt::ModelDescription &model, const uint8_t *weights,
+             qcc_status &status, std::string &error) {
   int count = 0, device = 0;
   cudaError_t found = cudaGetDeviceCount(&count);
   if (found != cudaSuccess || count == 0) {
@@ -73,7 +73,7 @@ void *attach(const rt::ModelDescription &model, qcc_status &status,
     step = cudaMalloc(reinterpret_cast<void **>(&state->weights),
                       model.weightBytes + 1);
   if (step == cudaSuccess)
-    step = cudaMemcpy(state->weights, model.weights, model.weightBytes,
+    step = cudaMemcpy(state->weights, weights, model.weightBytes,
                       cudaMemcpyHostToDevice);
   if (step != cudaSuccess) {
     status = step == cudaErrorMemoryAllocation ? QCC_ERROR_OUT_OF_MEMORY

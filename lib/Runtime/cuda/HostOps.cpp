@@ -31,11 +31,6 @@ Tensor qcc::gpu::dequantize(Session *s, Node node, const Tensor &codes,
   return onHost(s, node, rt::dequantize, codes, scales);
 }
 
-Tensor qcc::gpu::hadamard(Session *s, Node node, const Tensor &x, int64_t block,
-                          bool transpose) {
-  return onHost(s, node, rt::hadamard, x, block, transpose);
-}
-
 Tensor qcc::gpu::constantOfShape(Session *s, Node node, const Tensor &shape,
                                  DType dtype, double value) {
   return onHost(s, node, rt::constantOfShape, shape, dtype, value);

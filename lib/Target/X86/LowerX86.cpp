@@ -13,6 +13,7 @@
 #include "WeightBlob.h"
 #include "dialects/qcc/QccOps.h"
 #include "lib/Runtime/cpu/QLinearKernels.h"
+#include "lib/Runtime/cpu/WeightsFile.h"
 #include "lib/Runtime/cuda/WeightPacking.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/EmitC/IR/EmitC.h"
@@ -693,7 +694,8 @@ LogicalResult Lowering::run() {
 
 /// Replaces @main by the forward function of `backend`'s runtime and the
 /// model description; the weights go to the module's `qcc.weights`.
-LogicalResult lowerModule(ModuleOp module, Backend backend, StringRef scheme) {
+LogicalResult lowerModule(ModuleOp module, Backend backend, StringRef scheme,
+                          bool externalWeights) {
   bool cuda = backend == Backend::Cuda;
   auto func = module.lookupSymbol<func::FuncOp>("main");
   if (!func)
@@ -717,12 +719,15 @@ LogicalResult lowerModule(ModuleOp module, Backend backend, StringRef scheme) {
   builder.setInsertionPointAfter(forward);
   ModelTarget target{cuda ? "sm90" : "x86",
                      cuda ? "&qcc::gpu::kAccelerator" : "nullptr",
-                     /*needsAvx2=*/true};
+                     /*needsAvx2=*/true, externalWeights};
+  uint64_t hash = rt::hashWeights(blob.data().data(), blob.size());
   emitc::VerbatimOp::create(
       builder, func.getLoc(),
-      describeModel(func, scheme, target, "qcc_forward", blob.size()));
+      describeModel(func, scheme, target, "qcc_forward", blob.size(), hash));
   module->setAttr("qcc.weights", blob.toAttribute(context));
   module->setAttr("qcc.target", builder.getStringAttr(target.name));
+  if (externalWeights)
+    module->setAttr("qcc.external_weights", builder.getUnitAttr());
   func.erase();
   return success();
 }
@@ -731,7 +736,8 @@ struct LowerX86Pass : qcc::impl::LowerX86PassBase<LowerX86Pass> {
   using LowerX86PassBase::LowerX86PassBase;
 
   void runOnOperation() override {
-    if (failed(lowerModule(getOperation(), Backend::X86, scheme)))
+    if (failed(
+            lowerModule(getOperation(), Backend::X86, scheme, externalWeights)))
       signalPassFailure();
   }
 };
@@ -740,7 +746,8 @@ struct LowerCudaPass : qcc::impl::LowerCudaPassBase<LowerCudaPass> {
   using LowerCudaPassBase::LowerCudaPassBase;
 
   void runOnOperation() override {
-    if (failed(lowerModule(getOperation(), Backend::Cuda, scheme)))
+    if (failed(lowerModule(getOperation(), Backend::Cuda, scheme,
+                           externalWeights)))
       signalPassFailure();
   }
 };

@@ -89,7 +89,7 @@ std::string describeLayers(func::FuncOp func) {
 
 std::string x86::describeModel(func::FuncOp func, StringRef scheme,
                                const ModelTarget &target, StringRef forward,
-                               size_t weightBytes) {
+                               size_t weightBytes, uint64_t weightsHash) {
   std::string tables, inputs, outputs;
   for (int64_t i = 0; i < func.getNumArguments(); ++i) {
     auto name = func.getArgAttrOfType<StringAttr>(i, "qcc.onnx_name");
@@ -116,21 +116,23 @@ std::string x86::describeModel(func::FuncOp func, StringRef scheme,
       R"(namespace {{
 {}{}{}}} // namespace
 
-extern "C" const uint8_t qcc_weights[];
-
+{}
 const qcc::rt::ModelDescription &qccGeneratedModel() {{
   static const qcc::rt::ModelDescription model = {{
       inputs, {}, outputs, {},
       {}, {}, {},
       {},
-      qcc_weights, {}, /*needsAvx2=*/{}, {}, {}}};
+      {}, {}, {}ull, /*needsAvx2=*/{}, {}, {}}};
   return model;
 }}
 )",
       tables, table("inputs", inputs), table("outputs", outputs),
+      target.externalWeights ? ""
+                             : "extern \"C\" const uint8_t qcc_weights[];\n",
       func.getNumArguments(), func.getNumResults(), cppString(scheme),
       cppString(target.name), cppString(QCC_VERSION),
-      cppString(describeLayers(func)), weightBytes,
-      target.needsAvx2 ? "true" : "false", forward.str(),
-      target.accelerator.str());
+      cppString(describeLayers(func)),
+      target.externalWeights ? "/*weights=*/nullptr" : "qcc_weights",
+      weightBytes, weightsHash, target.needsAvx2 ? "true" : "false",
+      forward.str(), target.accelerator.str());
 }

@@ -22,11 +22,13 @@ struct ModelTarget {
   /// C++ for the ModelDescription's accelerator: nullptr for x86.
   llvm::StringRef accelerator;
   bool needsAvx2;
+  /// The weights live in <model.so>.weights rather than in the .so.
+  bool externalWeights;
 };
 
 std::string describeModel(mlir::func::FuncOp func, llvm::StringRef scheme,
                           const ModelTarget &target, llvm::StringRef forward,
-                          size_t weightBytes);
+                          size_t weightBytes, uint64_t weightsHash);
 
 } // namespace qcc::x86
 

@@ -27,6 +27,24 @@ bool isCudaModel(ModuleOp module) {
   return target && target.getValue() == "sm90";
 }
 
+/// Moves `built` to `destination`; across file systems, copies it next to
+/// the destination first, so that no partial file ever has its name.
+LogicalResult moveIntoPlace(ModuleOp module, StringRef built,
+                            StringRef destination) {
+  if (!llvm::sys::fs::rename(built, destination))
+    return success();
+  std::string staged = (destination + ".qcc-partial").str();
+  if (std::error_code error = llvm::sys::fs::copy_file(built, staged))
+    return module.emitError("cannot write '")
+           << destination << "': " << error.message();
+  if (std::error_code error = llvm::sys::fs::rename(staged, destination)) {
+    llvm::sys::fs::remove(staged);
+    return module.emitError("cannot write '")
+           << destination << "': " << error.message();
+  }
+  return success();
+}
+
 } // namespace
 
 bool qcc::canBuildCudaModels() {
@@ -94,6 +112,7 @@ LogicalResult qcc::buildSharedObject(ModuleOp module, StringRef outputPath) {
     return module.emitError(
         "the module is not lowered by qcc-lower-x86 or qcc-lower-cuda");
   bool cuda = isCudaModel(module);
+  bool external = module->hasAttr("qcc.external_weights");
   if (cuda && !canBuildCudaModels())
     return module.emitError("this qcc was built without CUDA (no nvcc was "
                             "found); it cannot build sm90 models");
@@ -122,8 +141,9 @@ LogicalResult qcc::buildSharedObject(ModuleOp module, StringRef outputPath) {
                        [&](raw_ostream &os) {
                          os.write(weights->data(), weights->size());
                        })) ||
-      failed(writeFile(module, stub,
-                       [&](raw_ostream &os) { os << weightStub(blob); })) ||
+      (!external &&
+       failed(writeFile(module, stub,
+                        [&](raw_ostream &os) { os << weightStub(blob); }))) ||
       // Only the C ABI leaves the .so, not the static C++ runtime.
       failed(writeFile(module, exports, [&](raw_ostream &os) {
         os << "{ global: qcc_*; local: *; };\n";
@@ -147,8 +167,9 @@ LogicalResult qcc::buildSharedObject(ModuleOp module, StringRef outputPath) {
                                    "-I" QCC_RUNTIME_CPU_SOURCE_DIR,
                                    "-I" QCC_INCLUDE_DIR,
                                    "-I" QCC_SOURCE_DIR,
-                                   source,
-                                   stub};
+                                   source};
+  if (!external)
+    args.push_back(stub);
 #ifdef QCC_RUNTIME_CUDA_LIBRARY
   // The kernels are sm_90a code inside the runtime's objects; the CUDA
   // runtime is linked statically and finds the driver (libcuda) at load.
@@ -178,17 +199,9 @@ LogicalResult qcc::buildSharedObject(ModuleOp module, StringRef outputPath) {
            << "):\n"
            << (output ? (*output)->getBuffer() : StringRef());
   }
-  // Move into place; across file systems, copy next to the output first.
-  if (!llvm::sys::fs::rename(library, outputPath))
-    return success();
-  std::string staged = (outputPath + ".qcc-partial").str();
-  if (std::error_code error = llvm::sys::fs::copy_file(library, staged))
-    return module.emitError("cannot write '")
-           << outputPath << "': " << error.message();
-  if (std::error_code error = llvm::sys::fs::rename(staged, outputPath)) {
-    llvm::sys::fs::remove(staged);
-    return module.emitError("cannot write '")
-           << outputPath << "': " << error.message();
-  }
-  return success();
+  // The weights file first: a model.so never appears without its weights.
+  if (external &&
+      failed(moveIntoPlace(module, blob, (outputPath + ".weights").str())))
+    return failure();
+  return moveIntoPlace(module, library, outputPath);
 }

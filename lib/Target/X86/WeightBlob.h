@@ -18,6 +18,7 @@ public:
   /// Appends `size` bytes at the next aligned offset; returns the offset.
   int64_t add(const void *data, size_t size);
   size_t size() const { return bytes.size(); }
+  const std::vector<uint8_t> &data() const { return bytes; }
   /// The blob as the module attribute `qcc.weights` carries it: a dense
   /// resource of i8 named "qcc_weights".
   mlir::DenseResourceElementsAttr toAttribute(mlir::MLIRContext *context) const;

@@ -49,8 +49,8 @@ int main(int argc, char **argv) {
   qcc_status status;
   if (argc == 3 && strcmp(argv[2], "create") == 0) {
     status = qcc_model_create(QCC_ABI_VERSION, &model);
-    printf("create: status %d, model %s: %s\n", status,
-           model ? "set" : "NULL", qcc_model_error(NULL));
+    printf("create: status %d, model %s: %s\n", status, model ? "set" : "NULL",
+           qcc_model_error(NULL));
     return 0;
   }
   status = qcc_model_create(QCC_ABI_VERSION + 1, &model);
@@ -88,7 +88,8 @@ int main(int argc, char **argv) {
       mask[s * TOTAL + t] = t <= PAST + s ? 0.0f : -1e9f;
   }
   int64_t hiddenDims[] = {BATCH, SEQ, HIDDEN}, positionDims[] = {BATCH, SEQ},
-          pastDims[] = {BATCH, 2, PAST, 16}, maskDims[] = {BATCH, 1, SEQ, TOTAL};
+          pastDims[] = {BATCH, 2, PAST, 16},
+          maskDims[] = {BATCH, 1, SEQ, TOTAL};
   qcc_tensor in[5] = {
       {hidden, QCC_F32, 3, hiddenDims, sizeof hidden},
       {positions, QCC_I64, 2, positionDims, sizeof positions},
@@ -151,6 +152,17 @@ int main(int argc, char **argv) {
          memcmp(key, past, PAST * 16 * sizeof(float)) == 0);
   qcc_model_run(model, in, 5, outs, 3);
   printf("second run equal: %d\n", out[0] == first);
+
+  /* An empty past (a prefill) may come without a buffer. */
+  pastDims[2] = 0;
+  maskDims[3] = SEQ;
+  in[2].data = in[3].data = NULL;
+  in[2].capacity = in[3].capacity = 0;
+  status = qcc_model_run(model, in, 5, outs, 3);
+  printf("empty past without data: status %d, present dims %lld %lld %lld "
+         "%lld\n",
+         status, (long long)keyDims[0], (long long)keyDims[1],
+         (long long)keyDims[2], (long long)keyDims[3]);
   qcc_model_destroy(model);
   dlclose(handle);
   return 0;
