@@ -30,6 +30,13 @@ if [[ ${3:-} == models ]]; then
   for archive in "${@:4}"; do
     work=$(mktemp -d)
     tar -C "$work" -xJf "$archive"
+    for client in "$work"/*/abi_client; do
+      [[ -x $client ]] || continue
+      echo "== the C ABI of an sm90 .so (abi_client)"
+      "$client" "$(dirname "$client")/w8a8-sm90.so" >"$out/abi_client.txt" 2>&1
+      diff "$(dirname "$client")/abi_client.expected" "$out/abi_client.txt" &&
+        echo "abi_client: as on x86" || status=1
+    done
     # One process per model.so, so that a crash names its scheme.
     for library in "$work"/*/*-sm90.so; do
       scheme=$(basename "$library" -sm90.so)

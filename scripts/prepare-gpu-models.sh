@@ -26,6 +26,13 @@ mkdir -p "$out" "$work/llama" "$work/minilm"
   "$work/gpu/llama" "$work/llama/inputs.npz" "$work/llama/reference.npz" \
   --schemes float w4a16 w8a8 w4a8 w4a4 fp8 fp4 mxfp4 nvfp4 w4a16+lorc w8a8+lorc \
   2>/dev/null
+# The C ABI as a service sees it: the sm90 .so must answer abi_client as the
+# x86 one does (test/Target/X86/shared-object.test), but for its target.
+cc -std=c11 -O1 -I"$root/include" "$root/test/Target/X86/Inputs/abi_client.c" \
+  -o "$work/gpu/llama/abi_client" -ldl -lm
+qcc "$work/llama_block.onnx" --scheme=w8a8 -o "$work/w8a8-x86.so" 2>/dev/null
+"$work/gpu/llama/abi_client" "$work/w8a8-x86.so" |
+  sed 's/target x86/target sm90/' >"$work/gpu/llama/abi_client.expected"
 tar -C "$work/gpu" -cJf "$out/llama.tar.xz" llama
 "$python" "$models/minilm.py" "$work" >/dev/null
 "$python" "$models/reference.py" "$work/minilm.onnx" "$work/minilm" \

@@ -1,7 +1,7 @@
 """SmolLM2-135M as sm90 model.so files on the GPU machine (no MLIR there).
 
   python3 smollm2_gpu.py perplexity MODEL.so WINDOWS.npz [--json OUT]
-  python3 smollm2_gpu.py latency PREFILL.so DECODE_KV.so [--json OUT]
+  python3 smollm2_gpu.py latency PREFILL.so DECODE_KV.so [--json OUT] [--profile]
 
 `perplexity` scores the accuracy protocol's windows (bench/eval/run.py:
 input_ids, position_ids and a float attention mask per 512-token window) as
@@ -73,6 +73,26 @@ def median_seconds(step, repeats, torch):
         torch.cuda.synchronize()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def kernel_profile(step, torch, top=12):
+    """The GPU time of one call by kernel (CUPTI sees the .so's kernels),
+    largest first: {name: [calls, total µs]}, and the call's wall time."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CUDA, ProfilerActivity.CPU]) as trace:
+        step()
+        torch.cuda.synchronize()
+    kernels = {}
+    for event in trace.events():
+        if event.device_type.name != "CUDA":
+            continue
+        calls, micros = kernels.get(event.name[:90], (0, 0.0))
+        kernels[event.name[:90]] = (calls + 1, micros + event.device_time_total)
+    ranked = sorted(kernels.items(), key=lambda item: -item[1][1])
+    return {"gpu_us": sum(m for _, m in kernels.values()),
+            "launches": sum(c for c, _ in kernels.values()),
+            "top": {name: [calls, round(micros, 1)] for name, (calls, micros) in ranked[:top]}}
 
 
 def torch_llama(torch):
@@ -154,6 +174,8 @@ def latency(args):
         shapes = {k: v.shape for k, v in model.run(feeds).items()}
         step = model.device_runner(feeds, torch, shapes)
         results[f"qcc_{label}_ms"] = 1e3 * median_seconds(step, args.repeats, torch)
+        if args.profile:
+            results[f"qcc_{label}_kernels"] = kernel_profile(step, torch)
         model.close()
 
     forward = torch_llama(torch)
@@ -184,6 +206,8 @@ def main():
     timing.add_argument("decode")
     timing.add_argument("--repeats", type=int, default=20)
     timing.add_argument("--json")
+    timing.add_argument("--profile", action="store_true",
+                        help="also GPU time by kernel for one call of each step")
     args = parser.parse_args()
     perplexity(args) if args.step == "perplexity" else latency(args)
 

@@ -151,26 +151,35 @@ TEST_F(DeviceOps, RotaryBroadcastsCosAndSin) {
 }
 
 TEST_F(DeviceOps, AttentionWithMasksAndGroupedHeads) {
-  // 6 query heads over 2 key/value heads; 5 new rows over 37 keys.
-  Tensor q = random({2, 6, 5, 64}), k = random({2, 2, 37, 64}),
-         v = random({2, 2, 37, 48});
-  Tensor floatMask = random({2, 1, 5, 37}, 5.0f);
-  Tensor boolMask = Tensor::allocate(DType::Bool, {1, 1, 5, 37});
-  for (int64_t i = 0; i < 5; ++i)
-    for (int64_t j = 0; j < 37; ++j)
-      boolMask.mutableData<uint8_t>()[i * 37 + j] = j <= 32 + i;
-  expectClose(
-      gpu::attention(&session, "attention", onDevice(q), onDevice(k),
-                     onDevice(v), onDevice(floatMask), 0.125f, 0.0f),
-      rt::attention(&host, "attention", q, k, v, floatMask, 0.125f, 0.0f));
-  expectClose(
-      gpu::attention(&session, "attention", onDevice(q), onDevice(k),
-                     onDevice(v), boolMask, 0.125f, -1e9f),
-      rt::attention(&host, "attention", q, k, v, boolMask, 0.125f, -1e9f));
-  expectClose(
-      gpu::attention(&session, "attention", onDevice(q), onDevice(k),
-                     onDevice(v), Tensor(), 0.125f, 0.0f),
-      rt::attention(&host, "attention", q, k, v, Tensor(), 0.125f, 0.0f));
+  // 6 query heads over 2 key/value heads; one row (decode: the warps split
+  // the keys), rows within one block, across three (70 > 32), over keys
+  // too many for 32 rows a block (2000), and a 512-token prefill.
+  for (auto [rows, t] : {std::pair<int64_t, int64_t>{1, 513},
+                         {2, 9},
+                         {5, 37},
+                         {70, 72},
+                         {3, 2000},
+                         {512, 512}}) {
+    Tensor q = random({2, 6, rows, 64}), k = random({2, 2, t, 64}),
+           v = random({2, 2, t, 48});
+    Tensor floatMask = random({2, 1, rows, t}, 5.0f);
+    Tensor boolMask = Tensor::allocate(DType::Bool, {1, 1, rows, t});
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < t; ++j)
+        boolMask.mutableData<uint8_t>()[i * t + j] = j <= t - rows + i;
+    expectClose(
+        gpu::attention(&session, "attention", onDevice(q), onDevice(k),
+                       onDevice(v), onDevice(floatMask), 0.125f, 0.0f),
+        rt::attention(&host, "attention", q, k, v, floatMask, 0.125f, 0.0f));
+    expectClose(
+        gpu::attention(&session, "attention", onDevice(q), onDevice(k),
+                       onDevice(v), boolMask, 0.125f, -1e9f),
+        rt::attention(&host, "attention", q, k, v, boolMask, 0.125f, -1e9f));
+    expectClose(
+        gpu::attention(&session, "attention", onDevice(q), onDevice(k),
+                       onDevice(v), Tensor(), 0.125f, 0.0f),
+        rt::attention(&host, "attention", q, k, v, Tensor(), 0.125f, 0.0f));
+  }
 }
 
 TEST_F(DeviceOps, Elementwise) {
