@@ -30,11 +30,7 @@ def prepare(args):
     shutil.copy(args.inputs, f"{args.work}/inputs.npz")
     shutil.copy(args.reference, f"{args.work}/reference.npz")
     for scheme in args.schemes:
-        name, _, extra = scheme.partition("+")
-        flags = (["--scheme=w4a16", "--keep-float=.*"] if name == "float"
-                 else [f"--scheme={name}"])
-        if extra:
-            flags.append(f"--passes=+{extra}")
+        flags = output_bounds.qcc_flags(scheme)
         base = f"{args.work}/{scheme}"
         quiet = {"check": True, "stdout": subprocess.DEVNULL}
         subprocess.run(["qcc", args.model, *flags, "--emit=mlir-quant",

@@ -50,12 +50,7 @@ def main():
     reference = np.load(args.reference)
     failed = False
     for scheme in args.schemes:
-        # "float" keeps every linear in float; "w4a16+lorc" adds a pass.
-        name, _, extra = scheme.partition("+")
-        flags = (["--scheme=w4a16", "--keep-float=.*"] if name == "float"
-                 else [f"--scheme={name}"])
-        if extra:
-            flags.append(f"--passes=+{extra}")
+        flags = output_bounds.qcc_flags(scheme)
         base = f"{args.work}/{scheme}"
         run("qcc", args.model, *flags, "--emit=mlir-quant", "-o", base + ".mlir")
         run("qcc-run", base + ".mlir", "--inputs", args.inputs,

@@ -1,6 +1,10 @@
-"""The bounds within which a model.so's outputs must agree with the
-interpreter's simulation of the same quantized IR (reasons:
-check_shared_object.py's docstring and docs/cuda-backend.md).
+"""The variants the model.so checks build, and the bounds within which a
+model.so's outputs must agree with the interpreter's simulation of the same
+quantized IR (reasons: check_shared_object.py's docstring and
+docs/cuda-backend.md).
+
+qcc_flags(variant): the qcc flags of a variant name: a scheme, "float" (every
+linear kept in float), or a scheme with a pass added ("w4a16+lorc").
 
 compare(scheme, simulated, candidate, reference, target) yields one
 (output name, ok, description) per output:
@@ -15,6 +19,15 @@ compare(scheme, simulated, candidate, reference, target) yields one
 """
 
 import numpy as np
+
+
+def qcc_flags(variant):
+    name, _, extra = variant.partition("+")
+    flags = (["--scheme=w4a16", "--keep-float=.*"] if name == "float"
+             else [f"--scheme={name}"])
+    if extra:
+        flags.append(f"--passes=+{extra}")
+    return flags
 
 
 def compare(scheme, simulated, candidate, reference, target="x86"):

@@ -277,29 +277,12 @@ Tensor qcc::rt::attention(Session *s, Node node, const Tensor &q,
                           float scale, float maskedValue) {
   if (s->failed())
     return {};
+  std::optional<Shape> checked = checkAttentionOperands(s, node, q, k, v, mask);
+  if (!checked)
+    return {};
+  const Shape &maskStrides = *checked;
   int64_t batch = q.dim(0), heads = q.dim(1), rows = q.dim(2), d = q.dim(3);
   int64_t kvHeads = k.dim(1), t = k.dim(2), dv = v.dim(3);
-  if (k.dim(0) != batch || v.dim(0) != batch || kvHeads == 0 ||
-      heads % kvHeads || v.dim(2) != t || k.dim(3) != d ||
-      v.dim(1) != kvHeads) {
-    s->fail(node, "query " + formatShape(q.shape()) + ", key " +
-                      formatShape(k.shape()) + " and value " +
-                      formatShape(v.shape()) + " do not fit together");
-    return {};
-  }
-  Shape scoreShape = {batch, heads, rows, t};
-  Shape maskStrides;
-  if (!mask.isNull()) {
-    Shape check;
-    if (!broadcastShapes(scoreShape, mask.shape(), check) ||
-        check != scoreShape) {
-      s->fail(node, "mask " + formatShape(mask.shape()) +
-                        " does not broadcast to the scores " +
-                        formatShape(scoreShape));
-      return {};
-    }
-    maskStrides = broadcastStrides(mask.shape(), scoreShape);
-  }
   int64_t group = heads / kvHeads;
   Tensor result = Tensor::allocate(DType::F32, {batch, heads, rows, dv});
   auto maskAt = [&](int64_t b, int64_t h, int64_t i, int64_t j) {
@@ -398,6 +381,38 @@ Tensor qcc::rt::attention(Session *s, Node node, const Tensor &q,
     }
   });
   return result;
+}
+
+std::optional<Shape> qcc::rt::checkAttentionOperands(Session *s, Node node,
+                                                    const Tensor &q,
+                                                    const Tensor &k,
+                                                    const Tensor &v,
+                                                    const Tensor &mask) {
+  if (q.rank() != 4 || k.rank() != 4 || v.rank() != 4) {
+    s->fail(node, "query, key and value must have rank 4");
+    return std::nullopt;
+  }
+  int64_t batch = q.dim(0), heads = q.dim(1), rows = q.dim(2), d = q.dim(3);
+  int64_t kvHeads = k.dim(1), t = k.dim(2);
+  if (k.dim(0) != batch || v.dim(0) != batch || kvHeads == 0 ||
+      heads % kvHeads || v.dim(2) != t || k.dim(3) != d ||
+      v.dim(1) != kvHeads) {
+    s->fail(node, "query " + formatShape(q.shape()) + ", key " +
+                      formatShape(k.shape()) + " and value " +
+                      formatShape(v.shape()) + " do not fit together");
+    return std::nullopt;
+  }
+  if (mask.isNull())
+    return Shape(4, 0);
+  Shape scoreShape = {batch, heads, rows, t}, check;
+  if (!broadcastShapes(scoreShape, mask.shape(), check) ||
+      check != scoreShape) {
+    s->fail(node, "mask " + formatShape(mask.shape()) +
+                      " does not broadcast to the scores " +
+                      formatShape(scoreShape));
+    return std::nullopt;
+  }
+  return broadcastStrides(mask.shape(), scoreShape);
 }
 
 Tensor qcc::rt::reduce(Session *s, Node node, Reduction kind, const Tensor &x,

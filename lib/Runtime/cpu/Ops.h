@@ -141,8 +141,8 @@ Tensor range(Session *s, Node node, const Tensor &start, const Tensor &limit,
              const Tensor &delta);
 Tensor trilu(Session *s, Node node, const Tensor &x, bool upper, int64_t k);
 
-// What transpose, expand, slice and concat copy, computed apart from the
-// copy so that the GPU runtime moves the same elements (lib/Runtime/cuda).
+// Operand checks and layouts computed apart from the work, so that the GPU
+// runtime (lib/Runtime/cuda) refuses and moves exactly what the CPU's does.
 /// Element i of the result (row-major over `shape`) is the input's element
 /// at base + strides · index.
 struct StridedCopy {
@@ -156,6 +156,13 @@ std::optional<StridedCopy> expandCopy(Session *s, Node node, const Tensor &x,
 std::optional<StridedCopy> sliceCopy(Session *s, Node node, const Tensor &x,
                                      const Tensor &starts, const Tensor &ends,
                                      const Tensor &steps, const Shape &axes);
+/// Attention's operands checked (ranks, heads, widths, the mask's
+/// broadcast to [batch, heads, rows, keys]); the mask's strides over the
+/// scores (zeros without a mask), or none after a recorded refusal.
+std::optional<Shape> checkAttentionOperands(Session *s, Node node,
+                                            const Tensor &q, const Tensor &k,
+                                            const Tensor &v,
+                                            const Tensor &mask);
 std::optional<Shape> concatShape(Session *s, Node node,
                                  const std::vector<Tensor> &inputs,
                                  int64_t axis);

@@ -308,20 +308,12 @@ Tensor qcc::gpu::attention(Session *s, Node node, const Tensor &q,
                            float scale, float maskedValue) {
   if (s->failed())
     return {};
-  if (q.rank() != 4 || k.rank() != 4 || v.rank() != 4) {
-    s->fail(node, "query, key and value must have rank 4");
+  std::optional<Shape> maskStrides =
+      rt::checkAttentionOperands(s, node, q, k, v, mask);
+  if (!maskStrides)
     return {};
-  }
   int64_t batch = q.dim(0), heads = q.dim(1), rows = q.dim(2), d = q.dim(3);
   int64_t kvHeads = k.dim(1), t = k.dim(2), dv = v.dim(3);
-  if (k.dim(0) != batch || v.dim(0) != batch || kvHeads == 0 ||
-      heads % kvHeads || v.dim(2) != t || k.dim(3) != d ||
-      v.dim(1) != kvHeads) {
-    s->fail(node, "query " + rt::formatShape(q.shape()) + ", key " +
-                      rt::formatShape(k.shape()) + " and value " +
-                      rt::formatShape(v.shape()) + " do not fit together");
-    return {};
-  }
   Attention p{q.data<float>(),
               k.data<float>(),
               v.data<float>(),
@@ -336,19 +328,11 @@ Tensor qcc::gpu::attention(Session *s, Node node, const Tensor &q,
               d,
               dv,
               scale,
-              maskedValue};
+              maskedValue,
+              1};
+  std::copy(maskStrides->begin(), maskStrides->end(), p.maskStrides);
   Tensor deviceMask;
   if (!mask.isNull()) {
-    Shape scoreShape = {batch, heads, rows, t}, check;
-    if (!rt::broadcastShapes(scoreShape, mask.shape(), check) ||
-        check != scoreShape) {
-      s->fail(node, "mask " + rt::formatShape(mask.shape()) +
-                        " does not broadcast to the scores " +
-                        rt::formatShape(scoreShape));
-      return {};
-    }
-    Shape strides = rt::broadcastStrides(mask.shape(), scoreShape);
-    std::copy(strides.begin(), strides.end(), p.maskStrides);
     deviceMask = toDevice(s, node, mask);
     if (deviceMask.isNull())
       return {};
