@@ -44,6 +44,29 @@ __global__ void gatherKernel(int64_t outer, int64_t count, int64_t size,
   }
 }
 
+/// Up to kMaxPieces inputs of a concatenation in one launch: each is a
+/// block of `outer` rows of `width[n]` units at column `offset[n]` of the
+/// result's rows of `pitch` units.
+constexpr int kMaxPieces = 8;
+template <typename T> struct Pieces {
+  const T *input[kMaxPieces];
+  int64_t width[kMaxPieces], offset[kMaxPieces];
+  int count;
+  int64_t pitch, outer;
+};
+
+template <typename T> __global__ void concatKernel(Pieces<T> p, T *out) {
+  int64_t total = p.outer * p.pitch;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total;
+       i += int64_t(gridDim.x) * blockDim.x) {
+    int64_t row = i / p.pitch, column = i % p.pitch;
+    int n = 0;
+    while (n + 1 < p.count && column >= p.offset[n + 1])
+      ++n;
+    out[i] = p.input[n][row * p.width[n] + column - p.offset[n]];
+  }
+}
+
 unsigned blocksFor(int64_t count) {
   return static_cast<unsigned>(std::min<int64_t>(
       std::max<int64_t>((count + kThreads - 1) / kThreads, 1), 132 * 32));
@@ -129,20 +152,41 @@ Tensor qcc::gpu::concat(Session *s, Node node, std::vector<Tensor> inputs,
   Tensor result = allocate(s, node, inputs.front().dtype(), *shape);
   if (result.isNull())
     return {};
-  // Each input is a block of `outer` rows in the result: one 2-D copy.
+  // Each input is a block of `outer` rows in the result.
   size_t size = rt::dtypeSize(result.dtype());
   size_t pitch = outer ? result.sizeInBytes() / outer : 0, offset = 0;
+  std::vector<Tensor> placedInputs;
   for (const Tensor &input : inputs) {
-    Tensor placedInput = toDevice(s, node, input);
-    if (placedInput.isNull())
+    placedInputs.push_back(toDevice(s, node, input));
+    if (placedInputs.back().isNull())
       return {};
-    size_t chunk = outer ? input.numElements() / outer * size : 0;
-    if (chunk && outer &&
-        !succeeded(s, node,
-                   cudaMemcpy2DAsync(result.mutableData<uint8_t>() + offset,
-                                     pitch, placedInput.data<uint8_t>(), chunk,
-                                     chunk, outer, cudaMemcpyDeviceToDevice,
-                                     streamOf(s))))
+  }
+  if (outer == 0 || pitch == 0)
+    return result;
+  if (inputs.size() <= size_t(kMaxPieces) && size == 4) {
+    // One launch (a KV-cache append is one per layer and step).
+    Pieces<uint32_t> pieces{};
+    pieces.count = static_cast<int>(inputs.size());
+    pieces.pitch = static_cast<int64_t>(pitch / 4);
+    pieces.outer = outer;
+    for (int n = 0; n < pieces.count; ++n) {
+      pieces.input[n] = placedInputs[n].data<uint32_t>();
+      pieces.width[n] = placedInputs[n].numElements() / outer;
+      pieces.offset[n] = static_cast<int64_t>(offset / 4);
+      offset += pieces.width[n] * 4;
+    }
+    concatKernel<<<blocksFor(outer * pieces.pitch), kThreads, 0, streamOf(s)>>>(
+        pieces, result.mutableData<uint32_t>());
+    return succeeded(s, node, cudaGetLastError()) ? result : Tensor();
+  }
+  // Otherwise one 2-D copy per input.
+  for (const Tensor &input : placedInputs) {
+    size_t chunk = input.numElements() / outer * size;
+    if (chunk && !succeeded(s, node,
+                            cudaMemcpy2DAsync(
+                                result.mutableData<uint8_t>() + offset, pitch,
+                                input.data<uint8_t>(), chunk, chunk, outer,
+                                cudaMemcpyDeviceToDevice, streamOf(s))))
       return {};
     offset += chunk;
   }
@@ -182,7 +226,7 @@ Tensor qcc::gpu::gather(Session *s, Node node, const Tensor &data,
   shape.insert(shape.end(), indices.shape().begin(), indices.shape().end());
   shape.insert(shape.end(), data.shape().begin() + axis + 1,
                data.shape().end());
-  Tensor deviceIndices = toDevice(s, node, normalized);
+  Tensor deviceIndices = toDeviceOnce(s, node, normalized);
   Tensor result = allocate(s, node, data.dtype(), shape);
   if (deviceIndices.isNull() || result.isNull())
     return {};

@@ -22,6 +22,10 @@ struct DeviceModel {
   cudaStream_t stream = nullptr;
   /// The device copy of the weight blob.
   uint8_t *weights = nullptr;
+  /// Small host tensors uploaded during the current run, by contents:
+  /// position ids feed two gathers a layer, uploaded once (emptied when the
+  /// run ends).
+  std::vector<std::pair<std::vector<uint8_t>, Tensor>> uploads;
 };
 
 inline DeviceModel &deviceOf(Session *s) {
@@ -42,6 +46,8 @@ Tensor allocate(Session *s, Node node, DType dtype, Shape shape);
 Tensor toHost(Session *s, Node node, const Tensor &x);
 /// The tensor in device memory, or itself.
 Tensor toDevice(Session *s, Node node, const Tensor &x);
+/// toDevice for small host tensors used again and again in a run.
+Tensor toDeviceOnce(Session *s, Node node, const Tensor &x);
 /// The tensor where its dtype lives.
 inline Tensor placed(Session *s, Node node, const Tensor &x) {
   if (x.isNull())
