@@ -23,6 +23,7 @@ import time
 import numpy as np
 
 import output_bounds
+from qcc_abi import Model, QccError
 
 
 def prepare(args):
@@ -44,9 +45,27 @@ def prepare(args):
         os.remove(base + ".mlir")
 
 
+def check_other_device(model, inputs, torch, work, scheme):
+    """An input in another GPU's memory must be refused, naming the input."""
+    label = f"{os.path.basename(work)} {scheme} buffer on another GPU"
+    if torch.cuda.device_count() < 2:
+        print(f"{label}: skipped (one GPU)")
+        return True
+    name, dtype, _ = model.inputs[0]
+    elsewhere = torch.from_numpy(np.ascontiguousarray(inputs[name], dtype)).to("cuda:1")
+    tensors = dict(inputs)
+    try:
+        model.run_with_pointer(tensors, name, elsewhere.data_ptr())
+        print(f"{label}: FAIL (accepted)")
+        return False
+    except QccError as error:
+        ok = error.status == 1 and "CUDA device 1" in str(error) and name in str(error)
+        print(f"{label}: {'ok' if ok else 'FAIL'} ({error})")
+        return ok
+
+
 def check(args):
     import torch
-    from qcc_abi import Model
 
     failed = False
     for work in args.work:
@@ -73,6 +92,7 @@ def check(args):
             print(f"{os.path.basename(work)} {scheme} device buffers and second run: "
                   f"{'ok' if same else 'FAIL'} (bit for bit; first run {seconds:.3f} s)")
             failed |= not same
+            failed |= not check_other_device(model, inputs, torch, work, scheme)
             model.close()
     sys.exit(1 if failed else 0)
 

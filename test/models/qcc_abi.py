@@ -113,6 +113,16 @@ class Model:
             results[name] = np.frombuffer(buffer, dtype=dtype).reshape(shape).copy()
         return results
 
+    def run_with_pointer(self, feeds, name, pointer):
+        """A host run in which input `name`'s data is at `pointer` instead
+        (anywhere: the refusal tests); raises QccError as run does."""
+        arrays = [np.ascontiguousarray(feeds[n], dtype=dtype) for n, dtype, _ in self.inputs]
+        pointers = [pointer if n == name else a.ctypes.data
+                    for a, (n, _, _) in zip(arrays, self.inputs)]
+        self._dims = []
+        tensors = self._tensors(arrays, pointers)
+        self._check(self.lib.qcc_model_run(self.handle, tensors, len(arrays), None, 0))
+
     def device_runner(self, feeds, torch, shapes):
         """A function that runs the model on device input and output buffers
         (PyTorch CUDA tensors, made once) and returns the outputs as those
