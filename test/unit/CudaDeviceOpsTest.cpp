@@ -142,6 +142,17 @@ TEST_F(DeviceOps, NormsAndSoftmax) {
                 rt::softmax(&host, "softmax", x, axis));
 }
 
+TEST_F(DeviceOps, ReductionsBitForBit) {
+  Tensor x = random({3, 4, 5}, 2.0f);
+  for (rt::Reduction kind :
+       {rt::Reduction::Mean, rt::Reduction::Sum, rt::Reduction::Max})
+    for (const Shape &axes : {Shape{1}, Shape{0, 2}, Shape{-1}, Shape{}})
+      for (bool keepdims : {false, true})
+        expectClose(
+            gpu::reduce(&session, "reduce", kind, onDevice(x), axes, keepdims),
+            rt::reduce(&host, "reduce", kind, x, axes, keepdims), 0.0);
+}
+
 TEST_F(DeviceOps, RotaryBroadcastsCosAndSin) {
   Tensor x = random({2, 3, 5, 64}), cos = random({1, 1, 5, 64}),
          sin = random({2, 1, 5, 64});

@@ -11,11 +11,6 @@
 using namespace qcc;
 using namespace qcc::gpu;
 
-Tensor qcc::gpu::reduce(Session *s, Node node, Reduction kind, const Tensor &x,
-                        Shape axes, bool keepdims) {
-  return onHost(s, node, rt::reduce, kind, x, axes, keepdims);
-}
-
 Tensor qcc::gpu::quantizeCodes(Session *s, Node node, const Tensor &x,
                                float maximum, bool fp8) {
   return onHost(s, node, rt::quantizeCodes, x, maximum, fp8);
