@@ -48,7 +48,7 @@ static qcc_status failWith(qcc_model *model, qcc_status status,
 
 extern "C" uint32_t qcc_abi_version(void) { return QCC_ABI_VERSION; }
 
-extern "C" qcc_status qcc_model_create(uint32_t abiVersion, qcc_model **model) {
+static qcc_status create(uint32_t abiVersion, qcc_model **model) {
   if (!model) {
     createError = "qcc_model_create: the model pointer is NULL";
     return QCC_ERROR_INVALID_ARGUMENT;
@@ -93,6 +93,18 @@ extern "C" qcc_status qcc_model_create(uint32_t abiVersion, qcc_model **model) {
   }
   *model = created.release();
   return QCC_OK;
+}
+
+extern "C" qcc_status qcc_model_create(uint32_t abiVersion, qcc_model **model) {
+  try {
+    return create(abiVersion, model);
+  } catch (const std::bad_alloc &) {
+    createError = "out of memory";
+    return QCC_ERROR_OUT_OF_MEMORY;
+  } catch (const std::exception &error) {
+    createError = error.what();
+    return QCC_ERROR_RUNTIME;
+  }
 }
 
 extern "C" void qcc_model_destroy(qcc_model *model) { delete model; }
@@ -286,7 +298,11 @@ extern "C" qcc_status qcc_model_result(const qcc_model *model, size_t index,
     model->hostResults.resize(model->results.size());
     Tensor &copy = model->hostResults[index];
     if (copy.isNull()) {
-      copy = Tensor::allocate(found->dtype(), found->shape());
+      try {
+        copy = Tensor::allocate(found->dtype(), found->shape());
+      } catch (const std::bad_alloc &) {
+        return QCC_ERROR_OUT_OF_MEMORY;
+      }
       std::string error;
       if (!model->description->accelerator->copy(
               model->device, copy.mutableData<uint8_t>(),
