@@ -247,7 +247,14 @@ static qcc_status run(qcc_model *model, const qcc_tensor *inputs,
   Session session(d, model->weights, std::move(tensors));
   if (accelerator)
     accelerator->begin(model->device, session);
-  d.forward(&session);
+  try {
+    d.forward(&session);
+  } catch (...) {
+    // The device must be idle before the caller may touch its buffers.
+    if (accelerator)
+      accelerator->finish(model->device, session);
+    throw;
+  }
   if (accelerator)
     accelerator->finish(model->device, session);
   if (session.failed())

@@ -41,12 +41,6 @@ public:
     delete[] buffer;
   }
 
-  ~BufferPool() {
-    for (auto &[bytes, buffers] : free)
-      for (uint8_t *buffer : buffers)
-        delete[] buffer;
-  }
-
 private:
   std::mutex mutex;
   std::unordered_map<size_t, std::vector<uint8_t *>> free;
@@ -54,8 +48,10 @@ private:
 };
 
 BufferPool &pool() {
-  static BufferPool instance;
-  return instance;
+  // Never destroyed: a host may release tensors (destroy a model) from its
+  // own static destructors, after this library's would have run.
+  static BufferPool *instance = new BufferPool;
+  return *instance;
 }
 
 } // namespace

@@ -32,6 +32,8 @@ constexpr int kThreads = 256, kWarps = kThreads / 32;
 constexpr int kKeyTile = 64, kMaxRows = 32;
 /// Widths of queries and values the output accumulators cover.
 constexpr int kMaxWidth = 256;
+/// Shared memory a block of these kernels takes at most.
+constexpr int64_t kMostShared = 200 << 10;
 
 struct Attention {
   const float *q, *k, *v;
@@ -364,17 +366,9 @@ Tensor qcc::gpu::attention(Session *s, Node node, const Tensor &q,
       return {};
     }
     size_t splitShared = (d + kSplitKeys * (1 + d + dv)) * sizeof(float);
-    if (splitShared > (200u << 10)) {
-      s->fail(node, "attention heads of width " + std::to_string(d) +
-                        " are too wide for the decode kernel");
-      return {};
-    }
-    if (splitShared > (48u << 10) &&
-        !succeeded(
-            s, node,
-            cudaFuncSetAttribute(splitKeysKernel,
-                                 cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                 static_cast<int>(splitShared))))
+    if (!allowSharedMemory(s, node,
+                           reinterpret_cast<const void *>(splitKeysKernel),
+                           splitShared, kMostShared))
       return {};
     splitKeysKernel<<<dim3(static_cast<unsigned>(splits),
                            static_cast<unsigned>(heads),
@@ -389,7 +383,6 @@ Tensor qcc::gpu::attention(Session *s, Node node, const Tensor &q,
         partial.data<float>());
     return succeeded(s, node, cudaGetLastError()) ? result : Tensor();
   }
-  constexpr int64_t kDefaultShared = 48 << 10, kMostShared = 200 << 10;
   if (d > kMaxWidth || dv > kMaxWidth) {
     s->fail(node, "attention heads wider than " + std::to_string(kMaxWidth) +
                       " are not supported on the GPU");
@@ -419,11 +412,8 @@ Tensor qcc::gpu::attention(Session *s, Node node, const Tensor &q,
                               : dv <= 64  ? attentionKernel<2>
                               : dv <= 128 ? attentionKernel<4>
                                           : attentionKernel<8>;
-  if (int64_t(sharedBytes) > kDefaultShared &&
-      !succeeded(s, node,
-                 cudaFuncSetAttribute(
-                     kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                     static_cast<int>(sharedBytes))))
+  if (!allowSharedMemory(s, node, reinterpret_cast<const void *>(kernel),
+                         sharedBytes, kMostShared))
     return {};
   dim3 grid(static_cast<unsigned>((rows + blockRows - 1) / blockRows),
             static_cast<unsigned>(heads), static_cast<unsigned>(batch));

@@ -11,7 +11,9 @@
 #include "lib/Runtime/cuda/DeviceRuntime.h"
 #include <cstdint>
 #include <cstring>
+#include <mutex>
 #include <new>
+#include <set>
 
 using namespace qcc;
 using namespace qcc::gpu;
@@ -60,21 +62,31 @@ void *attach(const rt::ModelDescription &model, const uint8_t *weights,
     return nullptr;
   }
   state->device = device;
-  // Released activations stay in the pool for the next op and run.
-  cudaMemPool_t pool;
+  // The model's own pool (the host's default pool keeps its behaviour):
+  // released activations stay in it for the next op and run, and go back
+  // to the driver when the model is destroyed.
+  cudaMemPoolProps props = {};
+  props.allocType = cudaMemAllocationTypePinned;
+  props.location.type = cudaMemLocationTypeDevice;
+  props.location.id = device;
   uint64_t keepAll = UINT64_MAX;
-  cudaError_t step = cudaDeviceGetDefaultMemPool(&pool, device);
+  cudaError_t step = cudaMemPoolCreate(&state->pool, &props);
   if (step == cudaSuccess)
-    step = cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold,
+    step = cudaMemPoolSetAttribute(state->pool, cudaMemPoolAttrReleaseThreshold,
                                    &keepAll);
   if (step == cudaSuccess)
     step = cudaStreamCreateWithFlags(&state->stream, cudaStreamNonBlocking);
   if (step == cudaSuccess)
     step = cudaMalloc(reinterpret_cast<void **>(&state->weights),
                       model.weightBytes + 1);
+  // On the model's stream, then waited for: a copy from pageable memory may
+  // return before its DMA ends, and the stream does not wait for the legacy
+  // one.
   if (step == cudaSuccess)
-    step = cudaMemcpy(state->weights, weights, model.weightBytes,
-                      cudaMemcpyHostToDevice);
+    step = cudaMemcpyAsync(state->weights, weights, model.weightBytes,
+                           cudaMemcpyHostToDevice, state->stream);
+  if (step == cudaSuccess)
+    step = cudaStreamSynchronize(state->stream);
   if (step != cudaSuccess) {
     status = step == cudaErrorMemoryAllocation ? QCC_ERROR_OUT_OF_MEMORY
                                                : QCC_ERROR_RUNTIME;
@@ -85,6 +97,8 @@ void *attach(const rt::ModelDescription &model, const uint8_t *weights,
       cudaFree(state->weights);
     if (state->stream)
       cudaStreamDestroy(state->stream);
+    if (state->pool)
+      cudaMemPoolDestroy(state->pool);
     delete state;
     return nullptr;
   }
@@ -93,9 +107,13 @@ void *attach(const rt::ModelDescription &model, const uint8_t *weights,
 
 void detach(void *opaque) {
   auto *state = static_cast<DeviceModel *>(opaque);
+  cudaSetDevice(state->device);
+  state->uploads.clear();
   cudaStreamSynchronize(state->stream);
   cudaFree(state->weights);
   cudaStreamDestroy(state->stream);
+  cudaMemPoolDestroy(state->pool);
+  cudaGetLastError();
   delete state;
 }
 
@@ -126,26 +144,39 @@ Tensor placeInput(void *opaque, DType dtype, Shape shape, const void *data,
   bool onDevice = owner >= 0;
   if (onDevice == livesOnDevice(dtype))
     return onDevice ? Tensor::onDevice(dtype, shape, data, nullptr) : borrowed;
-  // Moved where the kernels want it, synchronously: the caller may reuse
-  // its buffer once the run returns.
+  if (cudaError_t selected = cudaSetDevice(state->device);
+      selected != cudaSuccess) {
+    error = "cannot select CUDA device " + std::to_string(state->device) +
+            ": " + describe(selected);
+    cudaGetLastError();
+    return {};
+  }
+  // Moved where the kernels want it on the model's stream, and waited for:
+  // the caller may reuse its buffer once the run returns.
   Tensor moved;
   cudaError_t status;
   if (onDevice) {
     moved = Tensor::allocate(dtype, shape);
-    status = cudaMemcpy(moved.mutableData<uint8_t>(), data,
-                        borrowed.sizeInBytes(), cudaMemcpyDeviceToHost);
+    status = cudaMemcpyAsync(moved.mutableData<uint8_t>(), data,
+                             borrowed.sizeInBytes(), cudaMemcpyDeviceToHost,
+                             state->stream);
   } else {
     void *buffer = nullptr;
-    status = cudaMalloc(&buffer, borrowed.sizeInBytes() + 1);
+    cudaStream_t stream = state->stream;
+    status = cudaMallocFromPoolAsync(&buffer, borrowed.sizeInBytes() + 1,
+                                     state->pool, stream);
     if (status == cudaSuccess) {
       moved = Tensor::onDevice(
           dtype, shape, buffer,
-          std::shared_ptr<uint8_t[]>(static_cast<uint8_t *>(buffer),
-                                     [](uint8_t *p) { cudaFree(p); }));
-      status = cudaMemcpy(buffer, data, borrowed.sizeInBytes(),
-                          cudaMemcpyHostToDevice);
+          std::shared_ptr<uint8_t[]>(
+              static_cast<uint8_t *>(buffer),
+              [stream](uint8_t *p) { cudaFreeAsync(p, stream); }));
+      status = cudaMemcpyAsync(buffer, data, borrowed.sizeInBytes(),
+                               cudaMemcpyHostToDevice, state->stream);
     }
   }
+  if (status == cudaSuccess)
+    status = cudaStreamSynchronize(state->stream);
   if (status != cudaSuccess) {
     error = "cannot copy it " + std::string(onDevice ? "from" : "to") +
             " the GPU: " + describe(status);
@@ -159,18 +190,22 @@ void begin(void *opaque, rt::Session &session) {
   auto *state = static_cast<DeviceModel *>(opaque);
   session.setDevice(state);
   cudaError_t status = cudaSetDevice(state->device);
-  if (status != cudaSuccess)
+  if (status != cudaSuccess) {
     session.failRun("cannot select CUDA device " +
                     std::to_string(state->device) + ": " + describe(status));
+    cudaGetLastError();
+  }
 }
 
 void finish(void *opaque, rt::Session &session) {
   auto *state = static_cast<DeviceModel *>(opaque);
   state->uploads.clear();
   cudaError_t status = cudaStreamSynchronize(state->stream);
-  if (status != cudaSuccess)
+  if (status != cudaSuccess) {
     session.failRun("the GPU failed while running the model: " +
                     describe(status));
+    cudaGetLastError();
+  }
 }
 
 bool copy(void *opaque, void *destination, const void *source, size_t bytes,
@@ -217,7 +252,9 @@ Tensor qcc::gpu::allocate(Session *s, Node node, DType dtype, Shape shape) {
   cudaStream_t stream = streamOf(s);
   size_t bytes = rt::numElementsOf(shape) * rt::dtypeSize(dtype) + 1;
   void *buffer = nullptr;
-  if (!succeeded(s, node, cudaMallocAsync(&buffer, bytes, stream)))
+  if (!succeeded(
+          s, node,
+          cudaMallocFromPoolAsync(&buffer, bytes, deviceOf(s).pool, stream)))
     return {};
   std::shared_ptr<uint8_t[]> owner(
       static_cast<uint8_t *>(buffer),
@@ -268,6 +305,31 @@ Tensor qcc::gpu::toDeviceOnce(Session *s, Node node, const Tensor &x) {
   if (!device.isNull())
     uploads.emplace_back(std::move(contents), device);
   return device;
+}
+
+bool qcc::gpu::allowSharedMemory(Session *s, Node node, const void *kernel,
+                                 size_t bytes, size_t most) {
+  if (bytes > most) {
+    s->fail(node, "needs " + std::to_string(bytes) +
+                      " bytes of shared memory; a block has at most " +
+                      std::to_string(most));
+    return false;
+  }
+  if (bytes <= (48u << 10))
+    return true;
+  static std::mutex mutex;
+  static std::set<std::pair<int, const void *>> raised;
+  std::lock_guard<std::mutex> lock(mutex);
+  std::pair<int, const void *> key{deviceOf(s).device, kernel};
+  if (raised.count(key))
+    return true;
+  if (!succeeded(s, node,
+                 cudaFuncSetAttribute(
+                     kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                     static_cast<int>(most))))
+    return false;
+  raised.insert(key);
+  return true;
 }
 
 bool qcc::gpu::makeIndexMap(Session *s, Node node, const Shape &shape,

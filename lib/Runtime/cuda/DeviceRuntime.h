@@ -20,6 +20,8 @@ namespace qcc::gpu {
 struct DeviceModel {
   int device = 0;
   cudaStream_t stream = nullptr;
+  /// The stream-ordered pool the model's tensors come from.
+  cudaMemPool_t pool = nullptr;
   /// The device copy of the weight blob.
   uint8_t *weights = nullptr;
   /// Small host tensors uploaded during the current run, by contents:
@@ -79,6 +81,13 @@ Tensor onHost(Session *s, Node node, Kernel kernel, const Args &...args) {
   Tensor result = kernel(s, node, hostOperand(s, node, args)...);
   return placed(s, node, result);
 }
+
+/// Lets `kernel` launch with `bytes` of dynamic shared memory (above the
+/// default 48 KiB): its limit is raised once per device to `most`, never
+/// lowered, since the attribute is the process's and concurrent models
+/// must not take it from under one another. False when bytes > most.
+bool allowSharedMemory(Session *s, Node node, const void *kernel, size_t bytes,
+                       size_t most);
 
 /// Shapes and strides as kernel parameters.
 constexpr int kMaxRank = 8;

@@ -81,17 +81,13 @@ Tensor qcc::gpu::hadamard(Session *s, Node node, const Tensor &x, int64_t block,
   if (blocks == 0)
     return result;
   size_t sharedBytes = 2 * block * sizeof(float);
-  if (sharedBytes > (227u << 10) || blocks > INT32_MAX) {
-    s->fail(node, "Hadamard blocks of " + std::to_string(block) +
-                      " do not fit one thread block");
+  if (blocks > INT32_MAX) {
+    s->fail(node, "too many Hadamard blocks for one launch");
     return {};
   }
-  if (sharedBytes > (48u << 10) &&
-      !succeeded(
-          s, node,
-          cudaFuncSetAttribute(hadamardKernel,
-                               cudaFuncAttributeMaxDynamicSharedMemorySize,
-                               static_cast<int>(sharedBytes))))
+  if (!allowSharedMemory(s, node,
+                         reinterpret_cast<const void *>(hadamardKernel),
+                         sharedBytes, 227u << 10))
     return {};
   // As applyHadamard: 1 / sqrt(block) in f32.
   float norm = 1.0f / std::sqrt(static_cast<float>(block));

@@ -88,6 +88,14 @@ int64_t product(const Shape &shape, size_t begin, size_t end) {
   return count;
 }
 
+/// A block per row: at most 2^31 - 1 of them.
+bool fitsOneGrid(Session *s, Node node, int64_t rows) {
+  if (rows <= INT32_MAX)
+    return true;
+  s->fail(node, std::to_string(rows) + " rows are too many for one launch");
+  return false;
+}
+
 Tensor normalize(Session *s, Node node, const Tensor &x, int64_t size,
                  float epsilon, bool center, const Tensor &scale,
                  const Tensor &bias) {
@@ -95,6 +103,8 @@ Tensor normalize(Session *s, Node node, const Tensor &x, int64_t size,
   if (result.isNull())
     return {};
   int64_t rows = size ? x.numElements() / size : 0;
+  if (!fitsOneGrid(s, node, rows))
+    return {};
   if (rows)
     normalizeKernel<<<rows, kRowThreads, 0, streamOf(s)>>>(
         x.data<float>(), size, epsilon, center, scale.data<float>(),
@@ -131,6 +141,8 @@ Tensor qcc::gpu::softmax(Session *s, Node node, const Tensor &x, int64_t axis) {
   int64_t rows = size ? x.numElements() / size : 0;
   Tensor result = allocate(s, node, DType::F32, x.shape());
   if (result.isNull())
+    return {};
+  if (!fitsOneGrid(s, node, rows))
     return {};
   if (rows)
     softmaxKernel<<<rows, kRowThreads, 0, streamOf(s)>>>(

@@ -62,7 +62,7 @@ Tensor qcc::gpu::qlinear(Session *s, Node node, const Tensor &x,
   Tensor result = allocate(s, node, DType::F32, shape);
   if (result.isNull())
     return {};
-  int64_t rows = x.numElements() / k;
+  int64_t rows = k ? x.numElements() / k : 0;
   float *y = result.mutableData<float>();
   cudaStream_t stream = streamOf(s);
 
