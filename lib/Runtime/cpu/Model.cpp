@@ -263,6 +263,13 @@ static qcc_status run(qcc_model *model, const qcc_tensor *inputs,
   // Check every buffer before writing any.
   for (size_t i = 0; i < numOutputs; ++i) {
     const Tensor &result = model->results[i];
+    // The caller's dims buffer holds the declared rank.
+    if (result.rank() != d.outputs[i].rank)
+      return failWith(model, QCC_ERROR_RUNTIME,
+                      "output '" + std::string(d.outputs[i].name) +
+                          "' has rank " + std::to_string(result.rank()) +
+                          "; the model declares " +
+                          std::to_string(d.outputs[i].rank));
     if (result.sizeInBytes() > outputs[i].capacity)
       return failWith(model, QCC_ERROR_BUFFER_TOO_SMALL,
                       "output '" + std::string(d.outputs[i].name) + "' needs " +

@@ -127,14 +127,18 @@ Tensor qcc::rt::linear(Session *s, Node node, const Tensor &x,
   }
   Shape shape = x.shape();
   shape.back() = n;
-  Tensor result = Tensor::allocate(DType::F32, shape);
-  int64_t m = k ? x.numElements() / k : 0;
+  // Rows from the leading dimensions: with k = 0 the product is all zeros.
+  int64_t m = numElementsOf(Shape(shape.begin(), shape.end() - 1));
+  Tensor result = k ? Tensor::allocate(DType::F32, shape)
+                    : Tensor::zeros(DType::F32, shape);
   float *y = result.mutableData<float>();
   int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(1, m * k));
-  parallelFor(n, grain, [&](int64_t begin, int64_t end) {
-    multiplyTransposed(x.data<float>(), m, k, weight.data<float>() + begin * k,
-                       end - begin, k, k, y + begin, n);
-  });
+  if (k)
+    parallelFor(n, grain, [&](int64_t begin, int64_t end) {
+      multiplyTransposed(x.data<float>(), m, k,
+                         weight.data<float>() + begin * k, end - begin, k, k,
+                         y + begin, n);
+    });
   if (!bias.isNull())
     for (int64_t i = 0; i < m * n; ++i)
       y[i] += bias.data<float>()[i % n];
@@ -384,10 +388,10 @@ Tensor qcc::rt::attention(Session *s, Node node, const Tensor &q,
 }
 
 std::optional<Shape> qcc::rt::checkAttentionOperands(Session *s, Node node,
-                                                    const Tensor &q,
-                                                    const Tensor &k,
-                                                    const Tensor &v,
-                                                    const Tensor &mask) {
+                                                     const Tensor &q,
+                                                     const Tensor &k,
+                                                     const Tensor &v,
+                                                     const Tensor &mask) {
   if (q.rank() != 4 || k.rank() != 4 || v.rank() != 4) {
     s->fail(node, "query, key and value must have rank 4");
     return std::nullopt;

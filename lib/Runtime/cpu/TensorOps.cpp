@@ -62,16 +62,20 @@ Tensor qcc::rt::gather(Session *s, Node node, const Tensor &data,
   Tensor result = Tensor::allocate(data.dtype(), shape);
   size_t rowBytes = inner * dtypeSize(data.dtype());
   int64_t count = indices.numElements();
+  // Every index is checked, also where no row is copied (the GPU's way).
+  for (int64_t n = 0; n < count; ++n) {
+    int64_t index = indices.data<int64_t>()[n];
+    if (index < -size || index >= size) {
+      s->fail(node, "index " + std::to_string(index) +
+                        " is out of range for a dimension of size " +
+                        std::to_string(size));
+      return {};
+    }
+  }
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t n = 0; n < count; ++n) {
       int64_t index = indices.data<int64_t>()[n];
       int64_t i = index < 0 ? index + size : index;
-      if (i < 0 || i >= size) {
-        s->fail(node, "index " + std::to_string(index) +
-                          " is out of range for a dimension of size " +
-                          std::to_string(size));
-        return {};
-      }
       std::memcpy(result.mutableData<uint8_t>() + (o * count + n) * rowBytes,
                   data.data<uint8_t>() + (o * size + i) * rowBytes, rowBytes);
     }

@@ -119,7 +119,9 @@ Tensor qcc::gpu::linear(Session *s, Node node, const Tensor &x,
   Shape shape = x.shape();
   shape.back() = n;
   Tensor result = allocate(s, node, DType::F32, shape);
-  int64_t m = k ? x.numElements() / k : 0;
+  // Rows from the leading dimensions: with k = 0 the kernel writes the bias
+  // (or zeros).
+  int64_t m = rt::numElementsOf(Shape(shape.begin(), shape.end() - 1));
   if (result.isNull() ||
       !linearOnDevice(s, node, x.data<float>(), m, k, weight.data<float>(), n,
                       bias.isNull() ? nullptr : bias.data<float>(),
