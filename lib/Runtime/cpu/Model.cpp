@@ -223,14 +223,17 @@ static qcc_status run(qcc_model *model, const qcc_tensor *inputs,
       return failWith(model, QCC_ERROR_INVALID_ARGUMENT, problem);
     Shape shape(inputs[i].dims, inputs[i].dims + inputs[i].rank);
     DType dtype = static_cast<DType>(inputs[i].dtype);
+    // An empty input without a buffer still is a tensor (a null one would
+    // read as an absent operand).
+    static const uint64_t kNoElements = 0;
+    const void *data = inputs[i].data ? inputs[i].data : &kNoElements;
     if (!accelerator) {
-      tensors.push_back(
-          Tensor::borrow(dtype, std::move(shape), inputs[i].data));
+      tensors.push_back(Tensor::borrow(dtype, std::move(shape), data));
       continue;
     }
     std::string error;
     tensors.push_back(accelerator->input(model->device, dtype, std::move(shape),
-                                         inputs[i].data, error));
+                                         data, error));
     if (!error.empty())
       return failWith(model, QCC_ERROR_INVALID_ARGUMENT,
                       "input '" + std::string(d.inputs[i].name) +
