@@ -118,15 +118,11 @@ Tensor qcc::rt::linear(Session *s, Node node, const Tensor &x,
                        const Tensor &weight, const Tensor &bias) {
   if (s->failed())
     return {};
-  int64_t n = weight.dim(0), k = weight.dim(1);
-  if (x.rank() == 0 || x.shape().back() != k) {
-    s->fail(node, "input " + formatShape(x.shape()) +
-                      " does not fit the weight " +
-                      formatShape(weight.shape()));
+  std::optional<Shape> checked = linearShape(s, node, x, weight);
+  if (!checked)
     return {};
-  }
-  Shape shape = x.shape();
-  shape.back() = n;
+  const Shape &shape = *checked;
+  int64_t n = weight.dim(0), k = weight.dim(1);
   // Rows from the leading dimensions: with k = 0 the product is all zeros.
   int64_t m = numElementsOf(Shape(shape.begin(), shape.end() - 1));
   Tensor result = k ? Tensor::allocate(DType::F32, shape)
@@ -149,30 +145,21 @@ Tensor qcc::rt::matmul(Session *s, Node node, const Tensor &a,
                        const Tensor &b) {
   if (s->failed())
     return {};
-  if (a.rank() < 2 || b.rank() < 2 || a.shape().back() != b.dim(b.rank() - 2)) {
-    s->fail(node, "cannot multiply " + formatShape(a.shape()) + " by " +
-                      formatShape(b.shape()));
+  std::optional<MatmulLayout> layout = matmulLayout(s, node, a, b);
+  if (!layout)
     return {};
-  }
-  int64_t m = a.dim(a.rank() - 2), k = a.shape().back(), n = b.shape().back();
-  Shape aBatch(a.shape().begin(), a.shape().end() - 2);
-  Shape bBatch(b.shape().begin(), b.shape().end() - 2);
-  Shape batch;
-  if (!broadcastShapes(aBatch, bBatch, batch)) {
-    s->fail(node, "batch dimensions do not broadcast");
-    return {};
-  }
-  Shape shape = batch;
+  int64_t m = layout->m, k = layout->k, n = layout->n;
+  Shape shape = layout->batch;
   shape.push_back(m);
   shape.push_back(n);
   Tensor result = Tensor::allocate(DType::F32, shape);
-  Shape strides[2] = {broadcastStrides(aBatch, batch),
-                      broadcastStrides(bBatch, batch)};
-  forEachIndex(batch, strides, 2, [&](int64_t i, const int64_t *offsets) {
-    multiply(a.data<float>() + offsets[0] * m * k, m, k,
-             b.data<float>() + offsets[1] * k * n, n, n, k,
-             result.mutableData<float>() + i * m * n, n);
-  });
+  Shape strides[2] = {layout->aStrides, layout->bStrides};
+  forEachIndex(layout->batch, strides, 2,
+               [&](int64_t i, const int64_t *offsets) {
+                 multiply(a.data<float>() + offsets[0] * m * k, m, k,
+                          b.data<float>() + offsets[1] * k * n, n, n, k,
+                          result.mutableData<float>() + i * m * n, n);
+               });
   return result;
 }
 
@@ -238,15 +225,9 @@ Tensor qcc::rt::silu(Session *s, Node, const Tensor &x) {
 
 Tensor qcc::rt::rotary(Session *s, Node node, const Tensor &x,
                        const Tensor &cos, const Tensor &sin) {
-  if (s->failed())
+  if (s->failed() || !checkRotaryOperands(s, node, x, cos, sin))
     return {};
   const Shape &shape = x.shape();
-  Shape check;
-  if (!broadcastShapes(shape, cos.shape(), check) || check != shape ||
-      !broadcastShapes(shape, sin.shape(), check) || check != shape) {
-    s->fail(node, "cos and sin do not broadcast to the input");
-    return {};
-  }
   int64_t width = shape.back(), half = width / 2;
   Tensor result = Tensor::allocate(DType::F32, shape);
   const float *in = x.data<float>();
@@ -385,6 +366,55 @@ Tensor qcc::rt::attention(Session *s, Node node, const Tensor &q,
     }
   });
   return result;
+}
+
+std::optional<Shape> qcc::rt::linearShape(Session *s, Node node,
+                                          const Tensor &x,
+                                          const Tensor &weight) {
+  if (x.rank() == 0 || x.shape().back() != weight.dim(1)) {
+    s->fail(node, "input " + formatShape(x.shape()) +
+                      " does not fit the weight " +
+                      formatShape(weight.shape()));
+    return std::nullopt;
+  }
+  Shape shape = x.shape();
+  shape.back() = weight.dim(0);
+  return shape;
+}
+
+std::optional<MatmulLayout>
+qcc::rt::matmulLayout(Session *s, Node node, const Tensor &a, const Tensor &b) {
+  if (a.rank() < 2 || b.rank() < 2 || a.shape().back() != b.dim(b.rank() - 2)) {
+    s->fail(node, "cannot multiply " + formatShape(a.shape()) + " by " +
+                      formatShape(b.shape()));
+    return std::nullopt;
+  }
+  Shape aBatch(a.shape().begin(), a.shape().end() - 2);
+  Shape bBatch(b.shape().begin(), b.shape().end() - 2);
+  MatmulLayout layout;
+  if (!broadcastShapes(aBatch, bBatch, layout.batch)) {
+    s->fail(node, "batch dimensions do not broadcast");
+    return std::nullopt;
+  }
+  layout.aStrides = broadcastStrides(aBatch, layout.batch);
+  layout.bStrides = broadcastStrides(bBatch, layout.batch);
+  layout.m = a.dim(a.rank() - 2);
+  layout.k = a.shape().back();
+  layout.n = b.shape().back();
+  return layout;
+}
+
+bool qcc::rt::checkRotaryOperands(Session *s, Node node, const Tensor &x,
+                                  const Tensor &cos, const Tensor &sin) {
+  const Shape &shape = x.shape();
+  Shape check;
+  if (shape.empty() || !broadcastShapes(shape, cos.shape(), check) ||
+      check != shape || !broadcastShapes(shape, sin.shape(), check) ||
+      check != shape) {
+    s->fail(node, "cos and sin do not broadcast to the input");
+    return false;
+  }
+  return true;
 }
 
 std::optional<Shape> qcc::rt::checkAttentionOperands(Session *s, Node node,

@@ -156,6 +156,23 @@ std::optional<StridedCopy> expandCopy(Session *s, Node node, const Tensor &x,
 std::optional<StridedCopy> sliceCopy(Session *s, Node node, const Tensor &x,
                                      const Tensor &starts, const Tensor &ends,
                                      const Tensor &steps, const Shape &axes);
+/// The result shape of a linear of weight [n, k] (x's, its last dimension
+/// n) or of a qlinear of n × k, or none after a recorded refusal.
+std::optional<Shape> linearShape(Session *s, Node node, const Tensor &x,
+                                 const Tensor &weight);
+std::optional<Shape> qlinearShape(Session *s, Node node, const Tensor &x,
+                                  int64_t n, int64_t k);
+/// matmul's operands: the batch dimensions they broadcast to, each one's
+/// batch strides (in matrices), and the matrices' sizes.
+struct MatmulLayout {
+  Shape batch, aStrides, bStrides;
+  int64_t m, k, n;
+};
+std::optional<MatmulLayout> matmulLayout(Session *s, Node node, const Tensor &a,
+                                         const Tensor &b);
+/// Whether cos and sin broadcast to x (of rank one or more).
+bool checkRotaryOperands(Session *s, Node node, const Tensor &x,
+                         const Tensor &cos, const Tensor &sin);
 /// Attention's operands checked (ranks, heads, widths, the mask's
 /// broadcast to [batch, heads, rows, keys]); the mask's strides over the
 /// scores (zeros without a mask), or none after a recorded refusal.

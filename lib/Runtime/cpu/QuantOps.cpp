@@ -17,6 +17,19 @@
 using namespace qcc::rt;
 namespace num = qcc::numerics;
 
+std::optional<Shape> qcc::rt::qlinearShape(Session *s, Node node,
+                                           const Tensor &x, int64_t n,
+                                           int64_t k) {
+  if (x.rank() == 0 || x.shape().back() != k) {
+    s->fail(node, "input " + formatShape(x.shape()) + " does not have " +
+                      std::to_string(k) + " columns");
+    return std::nullopt;
+  }
+  Shape shape = x.shape();
+  shape.back() = n;
+  return shape;
+}
+
 Tensor qcc::rt::qlinear(Session *s, Node node, const Tensor &x,
                         const Tensor &codes, const Tensor &scales,
                         const Tensor &channelScales, const Tensor &bias,
@@ -25,14 +38,10 @@ Tensor qcc::rt::qlinear(Session *s, Node node, const Tensor &x,
   if (s->failed())
     return {};
   int64_t n = layout.n, k = layout.k;
-  if (x.rank() == 0 || x.shape().back() != k) {
-    s->fail(node, "input " + formatShape(x.shape()) + " does not have " +
-                      std::to_string(k) + " columns");
+  std::optional<Shape> shape = qlinearShape(s, node, x, n, k);
+  if (!shape)
     return {};
-  }
-  Shape shape = x.shape();
-  shape.back() = n;
-  Tensor result = Tensor::allocate(DType::F32, shape);
+  Tensor result = Tensor::allocate(DType::F32, *shape);
   float *y = result.mutableData<float>();
   int64_t m = k ? x.numElements() / k : 0;
   // Output columns split across threads, pieces of at least ~64k MACs.

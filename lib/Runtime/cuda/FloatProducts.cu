@@ -109,15 +109,11 @@ Tensor qcc::gpu::linear(Session *s, Node node, const Tensor &x,
                         const Tensor &weight, const Tensor &bias) {
   if (s->failed())
     return {};
-  int64_t n = weight.dim(0), k = weight.dim(1);
-  if (x.rank() == 0 || x.shape().back() != k) {
-    s->fail(node, "input " + rt::formatShape(x.shape()) +
-                      " does not fit the weight " +
-                      rt::formatShape(weight.shape()));
+  std::optional<Shape> checked = rt::linearShape(s, node, x, weight);
+  if (!checked)
     return {};
-  }
-  Shape shape = x.shape();
-  shape.back() = n;
+  const Shape &shape = *checked;
+  int64_t n = weight.dim(0), k = weight.dim(1);
   Tensor result = allocate(s, node, DType::F32, shape);
   // Rows from the leading dimensions: with k = 0 the kernel writes the bias
   // (or zeros).
@@ -134,21 +130,12 @@ Tensor qcc::gpu::matmul(Session *s, Node node, const Tensor &a,
                         const Tensor &b) {
   if (s->failed())
     return {};
-  if (a.rank() < 2 || b.rank() < 2 || a.shape().back() != b.dim(b.rank() - 2)) {
-    s->fail(node, "cannot multiply " + rt::formatShape(a.shape()) + " by " +
-                      rt::formatShape(b.shape()));
+  std::optional<rt::MatmulLayout> layout = rt::matmulLayout(s, node, a, b);
+  if (!layout)
     return {};
-  }
-  int64_t m = a.dim(a.rank() - 2), k = a.shape().back(), n = b.shape().back();
-  Shape aBatch(a.shape().begin(), a.shape().end() - 2);
-  Shape bBatch(b.shape().begin(), b.shape().end() - 2);
-  Shape batch;
-  if (!rt::broadcastShapes(aBatch, bBatch, batch)) {
-    s->fail(node, "batch dimensions do not broadcast");
-    return {};
-  }
-  Shape aStrides = rt::broadcastStrides(aBatch, batch),
-        bStrides = rt::broadcastStrides(bBatch, batch);
+  int64_t m = layout->m, k = layout->k, n = layout->n;
+  const Shape &batch = layout->batch;
+  Shape aStrides = layout->aStrides, bStrides = layout->bStrides;
   for (int64_t &stride : aStrides)
     stride *= m * k;
   for (int64_t &stride : bStrides)

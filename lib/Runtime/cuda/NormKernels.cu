@@ -152,16 +152,9 @@ Tensor qcc::gpu::softmax(Session *s, Node node, const Tensor &x, int64_t axis) {
 
 Tensor qcc::gpu::rotary(Session *s, Node node, const Tensor &x,
                         const Tensor &cos, const Tensor &sin) {
-  if (s->failed())
+  if (s->failed() || !rt::checkRotaryOperands(s, node, x, cos, sin))
     return {};
   const Shape &shape = x.shape();
-  Shape check;
-  if (!rt::broadcastShapes(shape, cos.shape(), check) || check != shape ||
-      !rt::broadcastShapes(shape, sin.shape(), check) || check != shape ||
-      shape.empty()) {
-    s->fail(node, "cos and sin do not broadcast to the input");
-    return {};
-  }
   Shape strides[2] = {rt::broadcastStrides(cos.shape(), shape),
                       rt::broadcastStrides(sin.shape(), shape)};
   IndexMap map;

@@ -52,14 +52,10 @@ Tensor qcc::gpu::qlinear(Session *s, Node node, const Tensor &x,
   if (s->failed())
     return {};
   int64_t n = layout.n, k = layout.k;
-  if (x.rank() == 0 || x.shape().back() != k) {
-    s->fail(node, "input " + rt::formatShape(x.shape()) + " does not have " +
-                      std::to_string(k) + " columns");
+  std::optional<Shape> shape = rt::qlinearShape(s, node, x, n, k);
+  if (!shape)
     return {};
-  }
-  Shape shape = x.shape();
-  shape.back() = n;
-  Tensor result = allocate(s, node, DType::F32, shape);
+  Tensor result = allocate(s, node, DType::F32, *shape);
   if (result.isNull())
     return {};
   int64_t rows = k ? x.numElements() / k : 0;
