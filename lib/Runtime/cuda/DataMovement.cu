@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "lib/Runtime/cuda/DeviceRuntime.h"
+#include "lib/Runtime/cuda/GridStride.cuh"
 #include <algorithm>
 
 using namespace qcc;
@@ -21,12 +21,7 @@ __global__ void stridedCopyKernel(IndexMap map, int64_t count, int64_t base,
                                   const T *in, T *out) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < count;
        i += int64_t(gridDim.x) * blockDim.x) {
-    int64_t offset = base, index = i;
-    for (int d = map.rank - 1; d >= 0; --d) {
-      offset += index % map.shape[d] * map.strides[0][d];
-      index /= map.shape[d];
-    }
-    out[i] = in[offset];
+    out[i] = in[base + offsetOf(map, 0, i)];
   }
 }
 
@@ -67,11 +62,6 @@ template <typename T> __global__ void concatKernel(Pieces<T> p, T *out) {
   }
 }
 
-unsigned blocksFor(int64_t count) {
-  return static_cast<unsigned>(std::min<int64_t>(
-      std::max<int64_t>((count + kThreads - 1) / kThreads, 1), 132 * 32));
-}
-
 } // namespace
 
 bool qcc::gpu::copyStridedOnDevice(Session *s, Node node, const Tensor &x,
@@ -87,10 +77,10 @@ bool qcc::gpu::copyStridedOnDevice(Session *s, Node node, const Tensor &x,
     return true;
   cudaStream_t stream = streamOf(s);
   if (rt::dtypeSize(x.dtype()) == 4)
-    stridedCopyKernel<<<blocksFor(count), kThreads, 0, stream>>>(
+    stridedCopyKernel<<<gridBlocks(count, kThreads), kThreads, 0, stream>>>(
         map, count, layout.base, x.data<uint32_t>(), y.mutableData<uint32_t>());
   else
-    stridedCopyKernel<<<blocksFor(count), kThreads, 0, stream>>>(
+    stridedCopyKernel<<<gridBlocks(count, kThreads), kThreads, 0, stream>>>(
         map, count, layout.base, x.data<uint8_t>(), y.mutableData<uint8_t>());
   return succeeded(s, node, cudaGetLastError());
 }
@@ -175,8 +165,8 @@ Tensor qcc::gpu::concat(Session *s, Node node, std::vector<Tensor> inputs,
       pieces.offset[n] = static_cast<int64_t>(offset / 4);
       offset += pieces.width[n] * 4;
     }
-    concatKernel<<<blocksFor(outer * pieces.pitch), kThreads, 0, streamOf(s)>>>(
-        pieces, result.mutableData<uint32_t>());
+    concatKernel<<<gridBlocks(outer * pieces.pitch, kThreads), kThreads, 0,
+                   streamOf(s)>>>(pieces, result.mutableData<uint32_t>());
     return succeeded(s, node, cudaGetLastError()) ? result : Tensor();
   }
   // Otherwise one 2-D copy per input.
@@ -235,11 +225,11 @@ Tensor qcc::gpu::gather(Session *s, Node node, const Tensor &data,
     return result;
   cudaStream_t stream = streamOf(s);
   if (rt::dtypeSize(data.dtype()) == 4)
-    gatherKernel<<<blocksFor(total), kThreads, 0, stream>>>(
+    gatherKernel<<<gridBlocks(total, kThreads), kThreads, 0, stream>>>(
         outer, count, size, inner, deviceIndices.data<int64_t>(),
         data.data<uint32_t>(), result.mutableData<uint32_t>());
   else
-    gatherKernel<<<blocksFor(total), kThreads, 0, stream>>>(
+    gatherKernel<<<gridBlocks(total, kThreads), kThreads, 0, stream>>>(
         outer, count, size, inner, deviceIndices.data<int64_t>(),
         data.data<uint8_t>(), result.mutableData<uint8_t>());
   return succeeded(s, node, cudaGetLastError()) ? result : Tensor();

@@ -8,7 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "lib/Runtime/cuda/DeviceRuntime.h"
+#include "lib/Runtime/cuda/GridStride.cuh"
 #include <cuda_fp16.h>
 
 using namespace qcc;
@@ -17,22 +17,6 @@ using namespace qcc::gpu;
 namespace {
 
 constexpr int kThreads = 256;
-
-/// Blocks for `count` elements in a grid-stride loop.
-unsigned blocksFor(int64_t count) {
-  int64_t blocks = (count + kThreads - 1) / kThreads;
-  return static_cast<unsigned>(
-      std::min<int64_t>(std::max<int64_t>(blocks, 1), int64_t(132) * 32));
-}
-
-__device__ int64_t offsetOf(const IndexMap &map, int operand, int64_t index) {
-  int64_t offset = 0;
-  for (int d = map.rank - 1; d >= 0; --d) {
-    offset += index % map.shape[d] * map.strides[operand][d];
-    index /= map.shape[d];
-  }
-  return offset;
-}
 
 __device__ float applyBinary(Binary kind, float a, float b) {
   switch (kind) {
@@ -164,7 +148,7 @@ Tensor pointwise(Session *s, Node node, const Tensor &x, PointwiseOp op) {
   if (result.isNull())
     return {};
   int64_t count = x.numElements();
-  pointwiseKernel<<<blocksFor(count), kThreads, 0, streamOf(s)>>>(
+  pointwiseKernel<<<gridBlocks(count, kThreads), kThreads, 0, streamOf(s)>>>(
       count, op, x.data<float>(), result.mutableData<float>());
   return succeeded(s, node, cudaGetLastError()) ? result : Tensor();
 }
@@ -192,7 +176,7 @@ Tensor qcc::gpu::binary(Session *s, Node node, Binary kind, const Tensor &a,
   if (result.isNull())
     return {};
   int64_t count = result.numElements();
-  binaryKernel<<<blocksFor(count), kThreads, 0, streamOf(s)>>>(
+  binaryKernel<<<gridBlocks(count, kThreads), kThreads, 0, streamOf(s)>>>(
       map, count, kind, a.data<float>(), b.data<float>(),
       result.mutableData<float>());
   return succeeded(s, node, cudaGetLastError()) ? result : Tensor();
@@ -276,7 +260,7 @@ Tensor qcc::gpu::where(Session *s, Node node, const Tensor &condition,
   if (picks.isNull() || result.isNull())
     return {};
   int64_t count = result.numElements();
-  whereKernel<<<blocksFor(count), kThreads, 0, streamOf(s)>>>(
+  whereKernel<<<gridBlocks(count, kThreads), kThreads, 0, streamOf(s)>>>(
       map, count, picks.data<uint8_t>(), a.data<float>(), b.data<float>(),
       result.mutableData<float>());
   return succeeded(s, node, cudaGetLastError()) ? result : Tensor();
@@ -284,12 +268,14 @@ Tensor qcc::gpu::where(Session *s, Node node, const Tensor &condition,
 
 bool qcc::gpu::accumulateOnDevice(Session *s, Node node, const float *x,
                                   float *y, int64_t count) {
-  accumulateKernel<<<blocksFor(count), kThreads, 0, streamOf(s)>>>(count, x, y);
+  accumulateKernel<<<gridBlocks(count, kThreads), kThreads, 0, streamOf(s)>>>(
+      count, x, y);
   return succeeded(s, node, cudaGetLastError());
 }
 
 bool qcc::gpu::toHalfOnDevice(Session *s, Node node, const float *x,
                               uint16_t *y, int64_t count) {
-  toHalfKernel<<<blocksFor(count), kThreads, 0, streamOf(s)>>>(count, x, y);
+  toHalfKernel<<<gridBlocks(count, kThreads), kThreads, 0, streamOf(s)>>>(count,
+                                                                          x, y);
   return succeeded(s, node, cudaGetLastError());
 }

@@ -7,7 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "lib/Runtime/cuda/BlockReduce.cuh"
-#include "lib/Runtime/cuda/DeviceRuntime.h"
+#include "lib/Runtime/cuda/GridStride.cuh"
 
 using namespace qcc;
 using namespace qcc::gpu;
@@ -164,9 +164,7 @@ Tensor qcc::gpu::rotary(Session *s, Node node, const Tensor &x,
   if (result.isNull())
     return {};
   int64_t count = x.numElements();
-  unsigned blocks = static_cast<unsigned>(
-      std::min<int64_t>(std::max<int64_t>((count + 255) / 256, 1), 132 * 32));
-  rotaryKernel<<<blocks, 256, 0, streamOf(s)>>>(
+  rotaryKernel<<<gridBlocks(count, 256), 256, 0, streamOf(s)>>>(
       map, count, shape.back(), x.data<float>(), cos.data<float>(),
       sin.data<float>(), result.mutableData<float>());
   return succeeded(s, node, cudaGetLastError()) ? result : Tensor();

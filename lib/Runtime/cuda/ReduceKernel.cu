@@ -7,8 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "lib/Runtime/cuda/DeviceRuntime.h"
-#include <algorithm>
+#include "lib/Runtime/cuda/GridStride.cuh"
 
 using namespace qcc;
 using namespace qcc::gpu;
@@ -17,24 +16,15 @@ namespace {
 
 constexpr int kThreads = 256;
 
-__device__ int64_t offsetIn(const IndexMap &map, int64_t index) {
-  int64_t offset = 0;
-  for (int d = map.rank - 1; d >= 0; --d) {
-    offset += index % map.shape[d] * map.strides[0][d];
-    index /= map.shape[d];
-  }
-  return offset;
-}
-
 __global__ void reduceKernel(IndexMap kept, IndexMap reduced, int64_t outputs,
                              int64_t count, rt::Reduction kind, const float *x,
                              float *y) {
   for (int64_t o = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; o < outputs;
        o += int64_t(gridDim.x) * blockDim.x) {
-    int64_t base = offsetIn(kept, o);
+    int64_t base = offsetOf(kept, 0, o);
     double acc = kind == rt::Reduction::Max ? -INFINITY : 0.0;
     for (int64_t r = 0; r < count; ++r) {
-      double value = x[base + offsetIn(reduced, r)];
+      double value = x[base + offsetOf(reduced, 0, r)];
       acc = kind == rt::Reduction::Max ? fmax(acc, value) : acc + value;
     }
     double result =
@@ -73,9 +63,7 @@ Tensor qcc::gpu::reduce(Session *s, Node node, Reduction kind, const Tensor &x,
   int64_t outputs = result.numElements();
   if (outputs == 0)
     return result;
-  unsigned blocks = static_cast<unsigned>(
-      std::min<int64_t>((outputs + kThreads - 1) / kThreads, 132 * 32));
-  reduceKernel<<<blocks, kThreads, 0, streamOf(s)>>>(
+  reduceKernel<<<gridBlocks(outputs, kThreads), kThreads, 0, streamOf(s)>>>(
       kept, reduced, outputs, rt::numElementsOf(reducedShape), kind,
       x.data<float>(), result.mutableData<float>());
   return succeeded(s, node, cudaGetLastError()) ? result : Tensor();
