@@ -18,13 +18,21 @@ models=$root/test/models
 export PATH=$root/build/bin:$PATH
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$out" "$work/llama" "$work/minilm"
+mkdir -p "$out" "$work/llama" "$work/prefill" "$work/minilm"
 "$python" "$models/llama_block.py" "$work" >/dev/null
 "$python" "$models/reference.py" "$work/llama_block.onnx" "$work/llama" \
   --dims batch=2 seq=5 past_seq=3 total_seq=8 >/dev/null
 "$python" "$models/check_gpu_models.py" prepare "$work/llama_block.onnx" \
   "$work/gpu/llama" "$work/llama/inputs.npz" "$work/llama/reference.npz" \
   --schemes float w4a16 w8a8 w4a8 w4a4 fp8 fp4 mxfp4 nvfp4 w4a16+lorc w8a8+lorc \
+  2>/dev/null
+# A prefill of 2 × 70 rows: the many-row (warpgroup and tiled) qlinear
+# kernels, for the schemes that have them.
+"$python" "$models/reference.py" "$work/llama_block.onnx" "$work/prefill" \
+  --dims batch=2 seq=70 past_seq=3 total_seq=73 >/dev/null
+"$python" "$models/check_gpu_models.py" prepare "$work/llama_block.onnx" \
+  "$work/gpu/llama-prefill" "$work/prefill/inputs.npz" \
+  "$work/prefill/reference.npz" --schemes w4a16 w8a8 w4a8 fp8 mxfp4 \
   2>/dev/null
 # The C ABI as a service sees it: the sm90 .so must answer abi_client as the
 # x86 one does (test/Target/X86/shared-object.test), but for its target.
@@ -33,7 +41,7 @@ cc -std=c11 -O1 -I"$root/include" "$root/test/Target/X86/Inputs/abi_client.c" \
 qcc "$work/llama_block.onnx" --scheme=w8a8 -o "$work/w8a8-x86.so" 2>/dev/null
 "$work/gpu/llama/abi_client" "$work/w8a8-x86.so" |
   sed 's/target x86/target sm90/' >"$work/gpu/llama/abi_client.expected"
-tar -C "$work/gpu" -cJf "$out/llama.tar.xz" llama
+tar -C "$work/gpu" -cJf "$out/llama.tar.xz" llama llama-prefill
 "$python" "$models/minilm.py" "$work" >/dev/null
 "$python" "$models/reference.py" "$work/minilm.onnx" "$work/minilm" \
   --dims batch_size=3 sequence_length=19 >/dev/null

@@ -5,7 +5,7 @@
 
 For each weight N x K and M rows: qcc w4a16 (int4 g128, f32 scales, f16
 activations), mxfp4 (e2m1, scales per 32, f16 activations), w8a8 (int8 per
-channel) and w4a8 (int4, two-level g128 scales) products, timed in the same process as PyTorch's bf16 `x @ w.t()` (cuBLAS) and
+channel) and w4a8 (int4 in [-7, 7], two-level g128 scales) products, timed in the same process as PyTorch's bf16 `x @ w.t()` (cuBLAS) and
 fp8 `torch._scaled_mm` (e4m3 x e4m3, M padded to 16 as it requires), and
 qcc fp8 (e4m3 x e4m3, per-channel scales). The quantized-activation products
 start from codes (activation quantization is timed separately, as
@@ -102,11 +102,14 @@ class Qcc:
         self.lib.qcc_bench_half.argtypes = [ptr, i64, ctypes.c_int, ptr, i64, i64, i64, ptr,
                                             ptr, ptr]
         self.lib.qcc_bench_integer.argtypes = [ptr, ptr, i64, ctypes.c_int, ptr, i64, i64,
-                                               i64, ptr, ptr, ptr, ptr, ptr]
+                                               i64, ptr, ptr, ptr, ctypes.c_int, ptr,
+                                               ptr]
         self.lib.qcc_bench_quantize.argtypes = [ptr, i64, i64, ptr, ptr, ptr]
 
     def pack(self, layout, n, k):
-        low, high = {W4A16: (-8, 8), W4A8: (-8, 8), MXFP4: (0, 16)}.get(layout, (-128, 128))
+        # w4a8 codes in [-7, 7] with scales up to 15, as qcc's quantizer
+        # writes them: the products q · s are bytes (int8Products).
+        low, high = {W4A16: (-8, 8), W4A8: (-7, 8), MXFP4: (0, 16)}.get(layout, (-128, 128))
         codes = torch.randint(low, high, (n, k), dtype=torch.int8)
         packed = torch.empty(self.lib.qcc_bench_packed_bytes(layout, n, k), dtype=torch.uint8)
         self.lib.qcc_bench_pack(layout, codes.data_ptr(), n, k, packed.data_ptr())
@@ -191,8 +194,8 @@ def bench_shape(qcc, n, k, rows_list, l2, bandwidth):
             run = lambda i, layout=layout, packs=packs, scales=scales, integer=integer, \
                 channel=channel, group=group: qcc.lib.qcc_bench_integer(
                     codes.data_ptr(), token.data_ptr(), m, layout, packs[i].data_ptr(), n, k,
-                    group, ptr(scales), ptr(integer), ptr(channel), y.data_ptr(),
-                    stream())
+                    group, ptr(scales), ptr(integer), ptr(channel), int(layout == W4A8),
+                    y.data_ptr(), stream())
             check(run(0), name)
             row[name] = median_ms(run, len(packs))
             row[name + "_bytes"] = nbytes

@@ -66,18 +66,17 @@ qcc_bench_integer(const uint8_t *codes, const float *tokenScales, int64_t rows,
                   int layout, const void *packed, int64_t n, int64_t k,
                   int64_t groupSize, const float *groupScales,
                   const uint8_t *integerScales, const float *channelScales,
-                  float *y, cudaStream_t stream) {
+                  int int8Products, float *y, cudaStream_t stream) {
   DeviceActivations activations;
   activations.codes = codes;
   activations.tokenScales = tokenScales;
   activations.rows = rows;
   activations.fp8 = layout == static_cast<int>(FragmentCodes::E4M3ForF8);
   activations.block = integerScales ? k : groupSize;
-  return quantizedActivationLinear(activations,
-                                   weightOf(layout, packed, n, k, groupSize,
-                                            groupScales, integerScales,
-                                            channelScales),
-                                   y, stream);
+  DeviceWeight weight = weightOf(layout, packed, n, k, groupSize, groupScales,
+                                 integerScales, channelScales);
+  weight.int8Products = int8Products != 0;
+  return quantizedActivationLinear(activations, weight, y, stream);
 }
 
 QCC_BENCH_EXPORT int qcc_bench_quantize(const float *x, int64_t rows, int64_t k,

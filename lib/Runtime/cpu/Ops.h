@@ -97,6 +97,9 @@ struct QLinearLayout {
   bool fp8Activations;
   /// QLinearOp::getAccumulationBlock; Runtime Smooth group or 0.
   int64_t block, smoothGroup;
+  /// sm90 models: two-level codes times their scales are bytes
+  /// (cuda::DeviceWeight::int8Products).
+  bool int8Products = false;
 };
 /// `lorcU` [N, r] and `lorcV` [r, K] (f32, or null) add (x · Vᵀ) · Uᵀ
 /// before the bias, as the interpreter does.

@@ -158,6 +158,13 @@ __device__ inline float finishHalf(const HalfParams &p, float sum, int64_t row,
   return sum;
 }
 
+/// Whether the warpgroup kernel (WarpgroupHalf.cu) takes `rows` rows of
+/// `weight` in groups of `groupSize` codes (w4a16, groups of 128 · j).
+bool warpgroupRunsHalf(const DeviceWeight &weight, int64_t groupSize,
+                       int64_t rows);
+/// Launches it for `p` (every row; k a multiple of 8, x 16-byte aligned).
+cudaError_t launchWarpgroupHalf(const HalfParams &p, cudaStream_t stream);
+
 /// Launches the tiled kernel for `p` (every row; k a multiple of 8).
 cudaError_t launchHalfTiled(const HalfParams &p, bool e2m1, int stepsPerGroup,
                             cudaStream_t stream);

@@ -178,11 +178,12 @@ cudaError_t halfActivationLinear(const uint16_t *x, int64_t rows,
       groupSize != 64)
     return cudaErrorNotSupported;
   int stepsPerGroup = static_cast<int>(std::min<int64_t>(groupSize, 128) / 16);
-  // Many rows whose f16 rows start on 16-byte boundaries: the tiled kernel,
-  // all rows at once. Otherwise the streaming kernel, 64 rows at a time
-  // (the weights streamed each time).
-  bool tiled = rows > kStreamingRows && weight.k % 8 == 0 &&
-               reinterpret_cast<uintptr_t>(x) % 16 == 0;
+  // Many rows whose f16 rows start on 16-byte boundaries: the warpgroup
+  // kernel (w4a16) or the tiled one, all rows at once. Otherwise the streaming
+  // kernel, 64 rows at a time (the weights streamed each time).
+  bool aligned = weight.k % 8 == 0 && reinterpret_cast<uintptr_t>(x) % 16 == 0;
+  bool warpgroup = aligned && warpgroupRunsHalf(weight, groupSize, rows);
+  bool tiled = warpgroup || (rows > kStreamingRows && aligned);
   int64_t chunk = tiled ? rows : kStreamingRows;
   for (int64_t row0 = 0; row0 < rows; row0 += chunk) {
     HalfParams p{};
@@ -201,7 +202,9 @@ cudaError_t halfActivationLinear(const uint16_t *x, int64_t rows,
     p.tilesPerGroup =
         static_cast<int>(std::max<int64_t>(1, groupSize / kTileK));
     p.y = y + row0 * weight.n;
-    cudaError_t status = tiled ? launchHalfTiled(p, e2m1, stepsPerGroup, stream)
+    cudaError_t status = warpgroup ? launchWarpgroupHalf(p, stream)
+                         : tiled
+                             ? launchHalfTiled(p, e2m1, stepsPerGroup, stream)
                          : e2m1 ? launchGroups<true>(p, stepsPerGroup, stream)
                                 : launchGroups<false>(p, stepsPerGroup, stream);
     if (status != cudaSuccess)

@@ -44,6 +44,11 @@ struct DeviceWeight {
   const uint8_t *integerScales = nullptr;
   /// f32 [paddedColumns(n)], or null.
   const float *channelScales = nullptr;
+  /// Two-level weights whose integer scales are at most 17 and whose
+  /// codes times their scale are bytes (twoLevelProductsFitInt8; qcc's
+  /// w4a8 quantizer keeps codes in [-7, 7] and scales in [1, 17]): many
+  /// rows of them then multiply q · s on the int8 tensor cores.
+  bool int8Products = false;
 };
 
 /// y [rows, n] (f32) = x [rows, k] (f16 bits, row stride k) · weightᵀ for

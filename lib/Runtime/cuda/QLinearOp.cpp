@@ -69,6 +69,7 @@ Tensor qcc::gpu::qlinear(Session *s, Node node, const Tensor &x,
   weight.packed = codes.data<uint8_t>();
   weight.groupSize = layout.groupSize;
   weight.groups = layout.groups;
+  weight.int8Products = layout.int8Products;
   if (layout.twoLevel)
     weight.integerScales = scales.data<uint8_t>();
   else

@@ -150,6 +150,14 @@ __device__ inline void closeGroup(AccumulatorOf<O> (&group)[MTiles][4][4],
     }
 }
 
+/// Whether the warpgroup kernel (WarpgroupQuantized.cu) takes `rows` rows
+/// of products of `weight` with `blockTiles` (one accumulation block: 0).
+bool warpgroupRunsQuantized(const DeviceWeight &weight, int64_t blockTiles,
+                            int64_t rows);
+/// Launches it for `p` (one accumulation block, every row).
+cudaError_t launchWarpgroupQuantized(const QuantizedActivationParams &p,
+                                     FragmentCodes codes, cudaStream_t stream);
+
 /// Launches the tiled kernel for `p` (one accumulation block, every row).
 cudaError_t launchTiled(const QuantizedActivationParams &p, FragmentCodes codes,
                         cudaStream_t stream);

@@ -229,9 +229,12 @@ cudaError_t quantizedActivationLinear(const DeviceActivations &activations,
       (groupTiles ? groupTiles : tilesK) > 64)
     return cudaErrorNotSupported;
 
-  // Many rows of one block: the tiled kernel, all rows at once. Otherwise
+  // Many rows of one block: the warpgroup kernel where it runs the weight,
+  // else the tiled one, all rows at once. Otherwise
   // the streaming kernel, 64 rows at a time (the weights streamed each time).
-  bool tiled = blockTiles == 0 && activations.rows > kStreamingRows;
+  bool warpgroup = warpgroupRunsQuantized(weight, blockTiles, activations.rows);
+  bool tiled =
+      warpgroup || (blockTiles == 0 && activations.rows > kStreamingRows);
   int64_t chunk = tiled ? activations.rows : kStreamingRows;
   for (int64_t row0 = 0; row0 < activations.rows; row0 += chunk) {
     QuantizedActivationParams p{};
@@ -257,7 +260,9 @@ cudaError_t quantizedActivationLinear(const DeviceActivations &activations,
                    : blockTiles && weight.groupScales ? TileScales::Float
                                                       : TileScales::None;
     p.y = y + row0 * weight.n;
-    cudaError_t status = tiled ? launchTiled(p, weight.codes, stream)
+    cudaError_t status = warpgroup
+                             ? launchWarpgroupQuantized(p, weight.codes, stream)
+                         : tiled ? launchTiled(p, weight.codes, stream)
                          : weight.codes == FragmentCodes::Int4ForS8
                              ? launchRows<Operands::Int4>(p, stream)
                          : weight.codes == FragmentCodes::E4M3ForF8

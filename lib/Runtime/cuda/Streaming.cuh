@@ -37,6 +37,9 @@ constexpr int kRowPadding = 16;
 constexpr int kSharedBudget = 48 * 1024;
 /// What one block may take on sm90 (227 KiB).
 constexpr int kMaxSharedBytes = 227 * 1024;
+/// Products of more rows than this go to the warpgroup kernels where they
+/// run the weight (WarpgroupLinear.cuh); up to it, the streaming ones.
+constexpr int64_t kWarpgroupMinRows = 16;
 
 constexpr int64_t columnBlocksOf(int64_t n) {
   return (paddedColumns(n) + kBlockColumns - 1) / kBlockColumns;

@@ -1,6 +1,7 @@
 //===- WeightPacking.cpp - qlinear weights in fragment order --------------===//
 
 #include "lib/Runtime/cuda/WeightPacking.h"
+#include <cstdlib>
 #include <cstring>
 
 namespace qcc::cuda {
@@ -109,6 +110,18 @@ void packWeightFragments(FragmentCodes codes, const int8_t *values, int64_t n,
       }
     }
   }
+}
+
+bool twoLevelProductsFitInt8(const int8_t *codes, const uint8_t *scales,
+                             int64_t n, int64_t k, int64_t groupSize,
+                             int64_t groups) {
+  for (int64_t row = 0; row < n; ++row)
+    for (int64_t col = 0; col < k; ++col) {
+      int scale = scales[row * groups + col / groupSize];
+      if (scale > 17 || std::abs(codes[row * k + col] * scale) > 127)
+        return false;
+    }
+  return true;
 }
 
 void transposeScales(const float *scales, int64_t n, int64_t groups,

@@ -68,6 +68,13 @@ size_t packedWeightBytes(FragmentCodes codes, int64_t n, int64_t k);
 void packWeightFragments(FragmentCodes codes, const int8_t *values, int64_t n,
                          int64_t k, uint8_t *packed);
 
+/// Whether two-level int4 codes [n, k] times their integer scales [n,
+/// groups] (groups of `groupSize` codes) are bytes with every scale at
+/// most 17: DeviceWeight::int8Products.
+bool twoLevelProductsFitInt8(const int8_t *codes, const uint8_t *scales,
+                             int64_t n, int64_t k, int64_t groupSize,
+                             int64_t groups);
+
 /// Scales [n, groups] → [groups, paddedColumns(n)] (zero padded), so that
 /// one group's scales of neighbouring columns are adjacent.
 void transposeScales(const float *scales, int64_t n, int64_t groups,

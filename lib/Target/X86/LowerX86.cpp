@@ -491,6 +491,7 @@ LogicalResult Lowering::lowerQLinear(QLinearOp op) {
   StringRef scaleType = twoLevel ? "qcc::rt::DType::U8" : "qcc::rt::DType::F32";
   Value codesView, scalesView;
   CallArg channel = std::string("qcc::rt::Tensor()");
+  bool int8Products = false;
   if (backend == Backend::Cuda) {
     cuda::FragmentCodes fragments =
         format == "int8"   ? cuda::FragmentCodes::Int8ForS8
@@ -505,6 +506,8 @@ LogicalResult Lowering::lowerQLinear(QLinearOp op) {
         addWeight(loc, packed, "qcc::rt::DType::U8", {int64_t(packed.size())});
     int64_t columns = cuda::paddedColumns(n);
     if (twoLevel) {
+      int8Products = cuda::twoLevelProductsFitInt8(
+          dense.data(), integerScales.data(), n, k, groupSize, groups);
       std::vector<uint8_t> transposed(groups * columns);
       cuda::transposeScales(integerScales.data(), n, groups, transposed.data());
       scalesView = addWeight(loc, transposed, scaleType, {groups, columns});
@@ -597,10 +600,11 @@ LogicalResult Lowering::lowerQLinear(QLinearOp op) {
       activation == "float" ? 0.0f : getActivationMaximum(activation);
   std::string layout = fmt::format(
       "qcc::rt::QLinearLayout{{{}, {}, {}, {}, qcc::rt::WeightCodes::{}, {}, "
-      "{}, {}, {}, {}}}",
+      "{}, {}, {}, {}, {}}}",
       n, k, groupSize, groups, layoutCodes, cppBool(twoLevel),
       cppFloat(maximum), cppBool(activation == "fp8_e4m3"),
-      op.getAccumulationBlock(), op.getRuntimeSmoothGroup().value_or(0));
+      op.getAccumulationBlock(), op.getRuntimeSmoothGroup().value_or(0),
+      cppBool(int8Products));
   values[op.getResult()] =
       call(op, kernel("qlinear"),
            {input, codesView, scalesView, channel, bias, lorcU, lorcV, layout});

@@ -13,7 +13,7 @@
 // CHECK: %[[W:.*]] = call_opaque "qcc::gpu::weight"(%[[S]]) {args = [0 : index, #emitc.opaque<"0">, #emitc.opaque<"qcc::rt::DType::U8">, #emitc.opaque<"qcc::rt::Shape{4096}">]}
 // CHECK: %[[SC:.*]] = call_opaque "qcc::gpu::weight"(%[[S]]) {args = [0 : index, #emitc.opaque<"4096">, #emitc.opaque<"qcc::rt::DType::F32">, #emitc.opaque<"qcc::rt::Shape{1, 32}">]}
 // CHECK: call_opaque "qcc::gpu::qlinear"(%[[S]], %[[X]], %[[W]], %[[SC]])
-// CHECK-SAME: #emitc.opaque<"qcc::rt::QLinearLayout{3, 4, 4, 1, qcc::rt::WeightCodes::Int8, false, 127.000000f, false, 4, 0}">
+// CHECK-SAME: #emitc.opaque<"qcc::rt::QLinearLayout{3, 4, 4, 1, qcc::rt::WeightCodes::Int8, false, 127.000000f, false, 4, 0, false}">
 // CHECK: call_opaque "qcc::gpu::unary"
 // CHECK: emitc.verbatim
 // CHECK-SAME: \22sm90\22
@@ -34,10 +34,25 @@ func.func @main(%x: tensor<?x4xf32> {qcc.onnx_name = "x", qcc.dim_names = ["rows
 // CHECK: call_opaque "qcc::gpu::weight"({{.*}}#emitc.opaque<"qcc::rt::DType::U8">, #emitc.opaque<"qcc::rt::Shape{4096}">]}
 // CHECK: call_opaque "qcc::gpu::weight"({{.*}}#emitc.opaque<"qcc::rt::DType::U8">, #emitc.opaque<"qcc::rt::Shape{2, 32}">]}
 // CHECK: call_opaque "qcc::gpu::weight"({{.*}}#emitc.opaque<"qcc::rt::DType::F32">, #emitc.opaque<"qcc::rt::Shape{32}">]}
-// CHECK: qcc::rt::WeightCodes::Int4, true, 127.000000f
+// Their products q · s (3 · 7) are bytes, which the layout says.
+// CHECK: qcc::rt::WeightCodes::Int4, true, 127.000000f, false, 256, 0, true}
 func.func @main(%x: tensor<?x256xf32>) -> tensor<?x3xf32> {
   %w = arith.constant dense<3> : tensor<3x256xi4>
   %s = arith.constant dense<7> : tensor<3x2xui8>
+  %c = arith.constant dense<0.01> : tensor<3xf32>
+  %y = qcc.qlinear %x, %w, %s channel_scales %c {activation_format = "int8", group_size = 128 : i64, weight_format = "int4"} : (tensor<?x256xf32>, tensor<3x256xi4>, tensor<3x2xui8>, tensor<3xf32>) -> tensor<?x3xf32>
+  return %y : tensor<?x3xf32>
+}
+
+// -----
+
+// Tests that two-level products past a byte (-8 · 17) are marked as such:
+// the many-row kernel then keeps the exact per-group sums.
+// CHECK-LABEL: emitc.func @qcc_forward
+// CHECK: qcc::rt::WeightCodes::Int4, true, 127.000000f, false, 256, 0, false}
+func.func @main(%x: tensor<?x256xf32>) -> tensor<?x3xf32> {
+  %w = arith.constant dense<-8> : tensor<3x256xi4>
+  %s = arith.constant dense<17> : tensor<3x2xui8>
   %c = arith.constant dense<0.01> : tensor<3xf32>
   %y = qcc.qlinear %x, %w, %s channel_scales %c {activation_format = "int8", group_size = 128 : i64, weight_format = "int4"} : (tensor<?x256xf32>, tensor<3x256xi4>, tensor<3x2xui8>, tensor<3xf32>) -> tensor<?x3xf32>
   return %y : tensor<?x3xf32>

@@ -13,7 +13,7 @@
 // CHECK: %[[SC:.*]] = call_opaque "qcc::rt::weight"(%[[S]]) {args = [0 : index, #emitc.opaque<"128">, #emitc.opaque<"qcc::rt::DType::F32">, #emitc.opaque<"qcc::rt::Shape{3, 1}">]}
 // CHECK: %[[Y:.*]] = call_opaque "qcc::rt::qlinear"(%[[S]], %[[X]], %[[W]], %[[SC]])
 // CHECK-SAME: #emitc.opaque<"\22proj\22">
-// CHECK-SAME: #emitc.opaque<"qcc::rt::QLinearLayout{3, 4, 4, 1, qcc::rt::WeightCodes::Int8, false, 127.000000f, false, 4, 0}">
+// CHECK-SAME: #emitc.opaque<"qcc::rt::QLinearLayout{3, 4, 4, 1, qcc::rt::WeightCodes::Int8, false, 127.000000f, false, 4, 0, false}">
 // CHECK: call_opaque "qcc::rt::release"(%[[W]])
 // CHECK: call_opaque "qcc::rt::release"(%[[SC]])
 // CHECK: call_opaque "qcc::rt::release"(%[[X]])
