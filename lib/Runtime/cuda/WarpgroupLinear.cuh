@@ -10,17 +10,20 @@
 // swizzle, which wgmma reads K-major.
 //
 // A block is three warpgroups: warpgroup 0 produces (one thread of it
-// issues the copies; its registers go to the others by setmaxnreg), and
-// warpgroups 1 and 2 compute 64 weight rows each (128 output columns).
-// The producer streams each
-// K tile's activations, the block's four 32-column ranges of weight
-// fragments and the tile's scales into a ring of stages in shared memory;
-// each stage has a barrier that completes when its bytes have landed
-// (full) and one that completes when all eight consumer warps are done with
-// it (empty). Each warpgroup decodes its A fragments for the tile, issues
-// the tile's products and waits for them before it frees the stage; the
-// other warpgroup's products keep the tensor cores busy meanwhile.
-//
+// issues the copies; setmaxnreg gives its registers to the others), and
+// warpgroups 1 and 2 compute 64 weight rows each (128 output columns). The
+// producer streams each K tile's activations, the block's four 32-column
+// ranges of weight fragments and the tile's scales into a ring of stages
+// in shared memory; each stage has a barrier that completes when its bytes
+// have landed (full) and one that completes when all eight computing warps
+// are done with it (empty). Each computing warpgroup decodes its A
+// fragments for the tile and issues the tile's products; the other
+// warpgroup's products keep the tensor cores busy while it waits for them
+// (or, where a sum stays on the tensor cores, the next tile's are issued
+// first). Sums that must leave the tensor cores to be scaled or for
+// precision (promoted) take the tile's rows in two halves, the first
+// half's promotion running under the second half's products.
+
 // A Policy says what a stage holds and how codes become operands:
 //   Params; Accumulator; kTokens (T: the wgmma N); kSteps (k steps per
 //   tile); kXBytes, kChunkBytes (a 32-column range's fragments of one
