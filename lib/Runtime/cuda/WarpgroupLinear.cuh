@@ -17,19 +17,18 @@
 // in shared memory; each stage has a barrier that completes when its bytes
 // have landed (full) and one that completes when all eight computing warps
 // are done with it (empty). Each computing warpgroup decodes its A
-// fragments for the tile and issues the tile's products; the other
-// warpgroup's products keep the tensor cores busy while it waits for them
-// (or, where a sum stays on the tensor cores, the next tile's are issued
-// first). Sums that must leave the tensor cores to be scaled or for
+// fragments for the tile and issues the tile's products. A sum that stays
+// on the tensor cores over all of K lets them run on while the next tile's
+// A is decoded. Sums that must leave the tensor cores to be scaled or for
 // precision (promoted) take the tile's rows in two halves, the first
-// half's promotion running under the second half's products.
+// half's promotion running under the second half's products, and the
+// other warpgroup's products keep the tensor cores busy meanwhile.
 
 // A Policy says what a stage holds and how codes become operands:
 //   Params; Accumulator; kTokens (T: the wgmma N); kSteps (k steps per
 //   tile); kXBytes, kChunkBytes (a 32-column range's fragments of one
 //   tile), kScaleBytes (per 32 columns); kPromotes (sums leave the tensor
-//   cores at promotion ends, into f32 totals); kOverlaps (a tile's products
-//   may run on while the next tile's A is decoded);
+//   cores at promotion ends, into f32 totals);
 //   Fragments (built from a range's stage bytes, the lane's tiles, the
 //   stage's scales and the lane's first row; of(step, a) gives a step's A),
 //   Output (an output column's epilogue: (sum, token scale) → y),
@@ -205,23 +204,16 @@ __device__ inline void consumeTiles(const WarpgroupBlock<Policy> &block,
   };
   if constexpr (!Policy::kPromotes) {
     // One sum over all of K: a tile's products run on while the next
-    // tile's A is decoded (where registers hold two tiles' A, up to 128
-    // rows), and a stage is freed once its products are done.
-    constexpr bool kOverlaps = Policy::kOverlaps && kTokens <= 128;
+    // tile's A is decoded, and a stage is freed once its products are done.
     for (int kt = 0; kt < plan.tilesK; ++kt, advance()) {
       waitBarrier(&block.full[s], phase);
       uint32_t a[Policy::kSteps][4];
       decode(a);
       fenceOperands();
       issue(a, sums.d[0], 0, kt == 0);
-      if constexpr (kOverlaps) {
-        awaitProducts<1>();
-        if (previous >= 0)
-          release(previous);
-      } else {
-        awaitProducts<0>();
-        release(s);
-      }
+      awaitProducts<1>();
+      if (previous >= 0)
+        release(previous);
     }
     awaitProducts<0>();
     pinRegisters(sums.d[0]);

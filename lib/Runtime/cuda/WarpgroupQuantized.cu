@@ -95,7 +95,6 @@ template <int T> struct Int8Policy : ByteActivations<T> {
   static constexpr int kChunkBytes = 4 * 2 * 512;
   static constexpr int kScaleBytes = 0;
   static constexpr bool kPromotes = false;
-  static constexpr bool kOverlaps = true;
   using Fragments = ByteFragments;
   template <int N>
   __device__ static void multiply(int32_t (&d)[N / 2], const uint32_t (&a)[4],
@@ -183,9 +182,6 @@ template <int T> struct Int4TwoLevelPolicy : ByteActivations<T> {
   static constexpr int kChunkBytes = 4 * 512;
   static constexpr int kScaleBytes = 32;
   static constexpr bool kPromotes = false;
-  // Overlapped, ptxas serializes the products (C7515): the decode's
-  // registers meet the sums'.
-  static constexpr bool kOverlaps = false;
   __device__ static const void *scaleSource(const QuantizedActivationParams &p,
                                             int kt, int64_t column0) {
     return p.integerScales +
