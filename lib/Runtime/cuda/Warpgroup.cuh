@@ -365,6 +365,41 @@ __device__ inline void wgmmaF16N32(float (&d)[16], const uint32_t (&a)[4],
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(accumulate));
 }
 
+/// The products above by N, the rows of activations (B's columns).
+template <int N>
+__device__ inline void wgmmaS8(int32_t (&d)[N / 2], const uint32_t (&a)[4],
+                               uint64_t b, int accumulate) {
+  static_assert(N == 256 || N == 128 || N == 64, "a size the kernels use");
+  if constexpr (N == 256)
+    wgmmaS8N256(d, a, b, accumulate);
+  else if constexpr (N == 128)
+    wgmmaS8N128(d, a, b, accumulate);
+  else
+    wgmmaS8N64(d, a, b, accumulate);
+}
+template <int N>
+__device__ inline void wgmmaE4M3(float (&d)[N / 2], const uint32_t (&a)[4],
+                                 uint64_t b, int accumulate) {
+  static_assert(N == 128 || N == 64 || N == 32, "a size the kernels use");
+  if constexpr (N == 128)
+    wgmmaE4M3N128(d, a, b, accumulate);
+  else if constexpr (N == 64)
+    wgmmaE4M3N64(d, a, b, accumulate);
+  else
+    wgmmaE4M3N32(d, a, b, accumulate);
+}
+template <int N>
+__device__ inline void wgmmaF16(float (&d)[N / 2], const uint32_t (&a)[4],
+                                uint64_t b, int accumulate) {
+  static_assert(N == 128 || N == 64 || N == 32, "a size the kernels use");
+  if constexpr (N == 128)
+    wgmmaF16N128(d, a, b, accumulate);
+  else if constexpr (N == 64)
+    wgmmaF16N64(d, a, b, accumulate);
+  else
+    wgmmaF16N32(d, a, b, accumulate);
+}
+
 } // namespace qcc::cuda
 
 #endif // QCC_RUNTIME_CUDA_WARPGROUP_CUH

@@ -64,13 +64,9 @@ template <int T> struct Int4HalfPolicy {
   template <int N>
   __device__ static void multiply(float (&d)[N / 2], const uint32_t (&a)[4],
                                   uint64_t b, int accumulate) {
-    if constexpr (N == 128)
-      wgmmaF16N128(d, a, b, accumulate);
-    else if constexpr (N == 64)
-      wgmmaF16N64(d, a, b, accumulate);
-    else
-      wgmmaF16N32(d, a, b, accumulate);
-  } /// The f32 scales of rows row0 and row0 + 8 in a stage.
+    wgmmaF16<N>(d, a, b, accumulate);
+  }
+  /// The f32 scales of rows row0 and row0 + 8 in a stage.
   __device__ static void rowScales(const uint8_t *scales, int row0,
                                    float (&scale)[2]) {
     const float *rowScales = reinterpret_cast<const float *>(scales);

@@ -59,17 +59,6 @@ template <int T> struct ByteActivations {
   };
 };
 
-template <int T>
-__device__ inline void multiplyS8(int32_t (&d)[T / 2], const uint32_t (&a)[4],
-                                  uint64_t b, int accumulate) {
-  if constexpr (T == 256)
-    wgmmaS8N256(d, a, b, accumulate);
-  else if constexpr (T == 128)
-    wgmmaS8N128(d, a, b, accumulate);
-  else
-    wgmmaS8N64(d, a, b, accumulate);
-}
-
 /// A fragments of byte codes (Int8ForS8, E4M3ForF8): step s is words
 /// 2 (s % 2) and + 1 of part s / 2 of the lane's two tiles.
 struct ByteFragments {
@@ -99,7 +88,7 @@ template <int T> struct Int8Policy : ByteActivations<T> {
   template <int N>
   __device__ static void multiply(int32_t (&d)[N / 2], const uint32_t (&a)[4],
                                   uint64_t b, int accumulate) {
-    multiplyS8<N>(d, a, b, accumulate);
+    wgmmaS8<N>(d, a, b, accumulate);
   }
 };
 
@@ -113,12 +102,7 @@ template <int T> struct E4M3Policy : ByteActivations<T> {
   template <int N>
   __device__ static void multiply(float (&d)[N / 2], const uint32_t (&a)[4],
                                   uint64_t b, int accumulate) {
-    if constexpr (N == 128)
-      wgmmaE4M3N128(d, a, b, accumulate);
-    else if constexpr (N == 64)
-      wgmmaE4M3N64(d, a, b, accumulate);
-    else
-      wgmmaE4M3N32(d, a, b, accumulate);
+    wgmmaE4M3<N>(d, a, b, accumulate);
   }
   __device__ static void rowScales(const uint8_t *, int, float (&)[2]) {}
   __device__ static void promote(const float (&d)[T / 4],
@@ -206,7 +190,7 @@ template <int T> struct Int4TwoLevelPolicy : ByteActivations<T> {
   template <int N>
   __device__ static void multiply(int32_t (&d)[N / 2], const uint32_t (&a)[4],
                                   uint64_t b, int accumulate) {
-    multiplyS8<N>(d, a, b, accumulate);
+    wgmmaS8<N>(d, a, b, accumulate);
   }
 };
 
