@@ -106,7 +106,9 @@ INSTANTIATE_TEST_SUITE_P(
         WeightOnlyCase{33, 4096, 1024, 128},
         // Many rows in groups of 128 · j: the warpgroup kernel.
         WeightOnlyCase{70, 40, 256, 128}, WeightOnlyCase{129, 576, 1536, 128},
-        WeightOnlyCase{300, 1000, 576, 0}),
+        WeightOnlyCase{300, 1000, 576, 0},
+        // Few rows of a wide weight: the warpgroup kernel too.
+        WeightOnlyCase{20, 13000, 256, 128}),
     weightOnlyName);
 
 struct Fp4Case {

@@ -215,6 +215,9 @@ INSTANTIATE_TEST_SUITE_P(
         // or 256 a block, N and K off its tiles.
         IntegerCase{100, 40, 300, false, 0, false, 0},
         IntegerCase{520, 1000, 4096, false, 0, false, 0},
+        // Few rows of a weight wide enough to fill the GPU without split-K:
+        // the warpgroup kernel too.
+        IntegerCase{20, 13000, 256, false, 0, false, 0},
         // One tile of K: no split, the kernel applies the scales itself.
         IntegerCase{7, 50, 100, false, 0, false, 0},
         // Group scales: one f32 sum after another, block by block.
@@ -232,6 +235,7 @@ INSTANTIATE_TEST_SUITE_P(
         IntegerCase{129, 576, 1536, true, 256, true, 0, 127.0f, true},
         IntegerCase{100, 40, 300, true, 128, true, 0, 127.0f, true},
         IntegerCase{1000, 1000, 640, true, 128, true, 0, 127.0f, true},
+        IntegerCase{33, 13000, 384, true, 128, true, 0, 127.0f, true},
         // Runtime Smooth: blocks of the smoothing group.
         IntegerCase{5, 200, 1536, false, 0, false, 128},
         IntegerCase{20, 72, 640, true, 128, true, 256},
@@ -362,7 +366,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Fp8Case{17, 576, 1536, 0}, Fp8Case{64, 100, 700, 0},
                       Fp8Case{129, 1536, 576, 0}, Fp8Case{5, 300, 1536, 128},
                       // The warpgroup kernel: 128 rows a block.
-                      Fp8Case{70, 40, 300, 0}, Fp8Case{1000, 1000, 1024, 0}),
+                      Fp8Case{70, 40, 300, 0}, Fp8Case{1000, 1000, 1024, 0},
+                      Fp8Case{33, 13000, 256, 0}),
     fp8Name);
 
 } // namespace
