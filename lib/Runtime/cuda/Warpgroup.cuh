@@ -273,68 +273,6 @@ __device__ inline void wgmmaF16N64(float (&d)[32], const uint32_t (&a)[4],
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(accumulate));
 }
 
-/// d (64 × 128, f32) = a (64 × 32 e4m3, registers) · b (e4m3, shared)ᵀ + d.
-__device__ inline void wgmmaE4M3N128(float (&d)[64], const uint32_t (&a)[4],
-                                     uint64_t b, int accumulate) {
-  asm volatile(
-      "{\n.reg .pred p;\nsetp.ne.b32 p, %69, 0;\n"
-      "wgmma.mma_async.sync.aligned.m64n128k32.f32.e4m3.e4m3 "
-      "{"
-      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
-      "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, "
-      "%30, %31, "
-      "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, "
-      "%46, %47, "
-      "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, "
-      "%62, %63"
-      "}, {%64, %65, %66, %67}, %68, p, 1, 1;\n}\n"
-      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]),
-        "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]),
-        "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
-        "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]),
-        "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]),
-        "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]),
-        "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]),
-        "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]),
-        "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]),
-        "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]),
-        "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
-        "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]),
-        "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(accumulate));
-}
-
-/// d (64 × 128, f32) = a (64 × 16 f16, registers) · b (f16, shared)ᵀ + d.
-__device__ inline void wgmmaF16N128(float (&d)[64], const uint32_t (&a)[4],
-                                    uint64_t b, int accumulate) {
-  asm volatile(
-      "{\n.reg .pred p;\nsetp.ne.b32 p, %69, 0;\n"
-      "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 "
-      "{"
-      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
-      "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, "
-      "%30, %31, "
-      "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, "
-      "%46, %47, "
-      "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, "
-      "%62, %63"
-      "}, {%64, %65, %66, %67}, %68, p, 1, 1, 0;\n}\n"
-      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]),
-        "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]),
-        "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
-        "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]),
-        "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]),
-        "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]),
-        "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]),
-        "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]),
-        "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]),
-        "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]),
-        "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
-        "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]),
-        "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(accumulate));
-}
-
 /// d (64 × 32, f32) = a (64 × 32 e4m3, registers) · b (e4m3, shared)ᵀ + d.
 __device__ inline void wgmmaE4M3N32(float (&d)[16], const uint32_t (&a)[4],
                                     uint64_t b, int accumulate) {
@@ -365,7 +303,8 @@ __device__ inline void wgmmaF16N32(float (&d)[16], const uint32_t (&a)[4],
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(accumulate));
 }
 
-/// The products above by N, the rows of activations (B's columns).
+/// The products above by N, the rows of activations (B's columns): up to
+/// 256 for int8 sums, halves of 128 or 64 rows for promoted f32 ones.
 template <int N>
 __device__ inline void wgmmaS8(int32_t (&d)[N / 2], const uint32_t (&a)[4],
                                uint64_t b, int accumulate) {
@@ -380,10 +319,8 @@ __device__ inline void wgmmaS8(int32_t (&d)[N / 2], const uint32_t (&a)[4],
 template <int N>
 __device__ inline void wgmmaE4M3(float (&d)[N / 2], const uint32_t (&a)[4],
                                  uint64_t b, int accumulate) {
-  static_assert(N == 128 || N == 64 || N == 32, "a size the kernels use");
-  if constexpr (N == 128)
-    wgmmaE4M3N128(d, a, b, accumulate);
-  else if constexpr (N == 64)
+  static_assert(N == 64 || N == 32, "a size the kernels use");
+  if constexpr (N == 64)
     wgmmaE4M3N64(d, a, b, accumulate);
   else
     wgmmaE4M3N32(d, a, b, accumulate);
@@ -391,10 +328,8 @@ __device__ inline void wgmmaE4M3(float (&d)[N / 2], const uint32_t (&a)[4],
 template <int N>
 __device__ inline void wgmmaF16(float (&d)[N / 2], const uint32_t (&a)[4],
                                 uint64_t b, int accumulate) {
-  static_assert(N == 128 || N == 64 || N == 32, "a size the kernels use");
-  if constexpr (N == 128)
-    wgmmaF16N128(d, a, b, accumulate);
-  else if constexpr (N == 64)
+  static_assert(N == 64 || N == 32, "a size the kernels use");
+  if constexpr (N == 64)
     wgmmaF16N64(d, a, b, accumulate);
   else
     wgmmaF16N32(d, a, b, accumulate);
