@@ -101,6 +101,11 @@ INSTANTIATE_TEST_SUITE_P(
         WeightOnlyCase{17, 576, 1536, 128}, WeightOnlyCase{64, 1536, 576, 64},
         WeightOnlyCase{129, 100, 1000, 32}, WeightOnlyCase{1000, 72, 640, 256},
         WeightOnlyCase{16, 300, 700, 0},
+        // Few rows in every group size (k16 steps per group 1, 2, 4, 8),
+        // split along K over clusters of up to 16 blocks.
+        WeightOnlyCase{8, 4096, 1024, 128}, WeightOnlyCase{9, 200, 1000, 16},
+        WeightOnlyCase{2, 96, 4096, 32}, WeightOnlyCase{5, 100, 1000, 64},
+        WeightOnlyCase{12, 14336, 512, 256},
         // K off a multiple of 8: streaming, 64 rows at a time.
         WeightOnlyCase{129, 100, 700, 128},
         WeightOnlyCase{33, 4096, 1024, 128},
@@ -247,6 +252,8 @@ INSTANTIATE_TEST_SUITE_P(Shapes, CudaFp4Linear,
                                            Fp4Case{1, 1536, 576, "fp4"},
                                            Fp4Case{64, 300, 700, "fp4"},
                                            Fp4Case{3, 4096, 1024, "nvfp4"},
+                                           Fp4Case{8, 1000, 640, "mxfp4"},
+                                           Fp4Case{16, 520, 2048, "nvfp4"},
                                            Fp4Case{33, 200, 1000, "nvfp4"}),
                          fp4Name);
 

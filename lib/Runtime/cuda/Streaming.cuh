@@ -225,6 +225,9 @@ template <int MTiles> struct RowAddresses {
   }
 };
 
+/// Clusters of more than 8 blocks are Hopper's non-portable sizes.
+constexpr int kMaxSlices = 16;
+
 /// The split-K reduction of a cluster of `slices` blocks (grid.y), each
 /// holding its slice's sums of a [rows][kBlockColumns] tile at `sums` in
 /// its own shared memory: every block calls finish(row, column, Σ slices
@@ -244,9 +247,18 @@ __device__ inline void reduceSlices(const T *sums, int slices, int rows,
     int64_t column = column0 + i % kBlockColumns;
     if (column >= n)
       continue;
-    T sum = *cluster.map_shared_rank(sums + i, 0);
-    for (int s = 1; s < slices; ++s)
-      sum += *cluster.map_shared_rank(sums + i, s);
+    // Every slice's value in flight at once (one remote latency, not one
+    // a slice), then the sum in slice order.
+    T parts[kMaxSlices];
+#pragma unroll
+    for (int s = 0; s < kMaxSlices; ++s)
+      if (s < slices)
+        parts[s] = *cluster.map_shared_rank(sums + i, s);
+    T sum = parts[0];
+#pragma unroll
+    for (int s = 1; s < kMaxSlices; ++s)
+      if (s < slices)
+        sum += parts[s];
     finish(i / kBlockColumns, column, sum);
   }
   // Keep every block's shared memory until all have read it.
@@ -275,9 +287,6 @@ struct ClusterLaunch {
   }
   ClusterLaunch(const ClusterLaunch &) = delete;
 };
-
-/// Clusters of more than 8 blocks are Hopper's non-portable sizes.
-constexpr int64_t kMaxSlices = 16;
 
 /// Lets `kernel` run in clusters of up to kMaxSlices blocks with all the
 /// shared memory a multiprocessor offers.
