@@ -107,8 +107,7 @@ INSTANTIATE_TEST_SUITE_P(
         WeightOnlyCase{2, 96, 4096, 32}, WeightOnlyCase{5, 100, 1000, 64},
         WeightOnlyCase{12, 14336, 512, 256},
         // K off a multiple of 8: streaming, 64 rows at a time.
-        WeightOnlyCase{129, 100, 700, 128},
-        WeightOnlyCase{33, 4096, 1024, 128},
+        WeightOnlyCase{129, 100, 700, 128}, WeightOnlyCase{33, 4096, 1024, 128},
         // Many rows in groups of 128 · j: the warpgroup kernel.
         WeightOnlyCase{70, 40, 256, 128}, WeightOnlyCase{129, 576, 1536, 128},
         WeightOnlyCase{300, 1000, 576, 0},
@@ -256,5 +255,98 @@ INSTANTIATE_TEST_SUITE_P(Shapes, CudaFp4Linear,
                                            Fp4Case{16, 520, 2048, "nvfp4"},
                                            Fp4Case{33, 200, 1000, "nvfp4"}),
                          fp4Name);
+
+/// A w4a16 weight of random codes and scales (groups of 128), packed.
+struct RandomHalfWeight {
+  int64_t n, k;
+  std::vector<uint8_t> packed;
+  std::vector<float> scales;
+
+  RandomHalfWeight(int64_t n, int64_t k, std::mt19937 &rng)
+      : n(n), k(k),
+        packed(cuda::packedWeightBytes(cuda::FragmentCodes::Int4ForF16, n, k)),
+        scales((k + 127) / 128 * cuda::paddedColumns(n)) {
+    std::uniform_int_distribution<int> code(-8, 7);
+    std::uniform_real_distribution<float> positive(0.001f, 0.05f);
+    std::vector<int8_t> codes(n * k);
+    for (int8_t &v : codes)
+      v = static_cast<int8_t>(code(rng));
+    std::vector<float> rowScales(n * ((k + 127) / 128));
+    for (float &v : rowScales)
+      v = positive(rng);
+    cuda::packWeightFragments(cuda::FragmentCodes::Int4ForF16, codes.data(), n,
+                              k, packed.data());
+    cuda::transposeScales(rowScales.data(), n, (k + 127) / 128, scales.data());
+  }
+  cuda::DeviceWeight on(const DeviceVector<uint8_t> &devicePacked,
+                        const DeviceVector<float> &deviceScales) const {
+    cuda::DeviceWeight weight;
+    weight.codes = cuda::FragmentCodes::Int4ForF16;
+    weight.n = n;
+    weight.k = k;
+    weight.packed = devicePacked.get();
+    weight.groupSize = 128;
+    weight.groups = (k + 127) / 128;
+    weight.groupScales = deviceScales.get();
+    return weight;
+  }
+};
+
+std::vector<uint16_t> randomHalves(int64_t count, std::mt19937 &rng) {
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<uint16_t> halves(count);
+  for (uint16_t &v : halves) {
+    __half h = __float2half_rn(normal(rng));
+    std::memcpy(&v, &h, 2);
+  }
+  return halves;
+}
+
+// A product of few rows starts while the kernel before it on the stream
+// ends (programmatic dependent launch) and must write only after it has
+// finished. A long product, then a short one into the same outputs, on one
+// stream with nothing between: the outputs must be the short one's, bit
+// for bit as it gives them alone. Were its writes not held back, its
+// blocks would run in multiprocessors the long product leaves free and
+// finish first, and the long one's last blocks would overwrite them.
+TEST(CudaStreamOrder, LaterProductWritesLast) {
+  REQUIRE_GPU();
+  std::mt19937 rng = freshGenerator();
+  constexpr int64_t m = 16, n = 14336;
+  RandomHalfWeight longHost(n, 4096, rng), shortHost(n, 128, rng);
+  DeviceVector<uint8_t> longPacked(longHost.packed),
+      shortPacked(shortHost.packed);
+  DeviceVector<float> longScales(longHost.scales),
+      shortScales(shortHost.scales);
+  cuda::DeviceWeight longWeight = longHost.on(longPacked, longScales);
+  cuda::DeviceWeight shortWeight = shortHost.on(shortPacked, shortScales);
+  DeviceVector<uint16_t> longX(randomHalves(m * longHost.k, rng)),
+      shortX(randomHalves(m * shortHost.k, rng));
+  auto y = poisoned<float>(m * n);
+  auto alone = poisoned<float>(m * n);
+  cudaStream_t stream;
+  ASSERT_EQ(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking),
+            cudaSuccess);
+  ASSERT_EQ(cuda::halfActivationLinear(shortX.get(), m, nullptr, shortWeight,
+                                       alone.get(), stream),
+            cudaSuccess);
+  ASSERT_EQ(cudaStreamSynchronize(stream), cudaSuccess);
+  std::vector<float> expected = alone.download();
+  int overwritten = 0;
+  for (int round = 0; round < 20; ++round) {
+    ASSERT_EQ(cuda::halfActivationLinear(longX.get(), m, nullptr, longWeight,
+                                         y.get(), stream),
+              cudaSuccess);
+    ASSERT_EQ(cuda::halfActivationLinear(shortX.get(), m, nullptr, shortWeight,
+                                         y.get(), stream),
+              cudaSuccess);
+    ASSERT_EQ(cudaStreamSynchronize(stream), cudaSuccess);
+    overwritten += std::memcmp(y.download().data(), expected.data(),
+                               m * n * sizeof(float)) != 0;
+  }
+  EXPECT_EQ(cudaStreamDestroy(stream), cudaSuccess);
+  EXPECT_EQ(overwritten, 0) << "rounds of 20 whose outputs were not the "
+                               "later product's";
+}
 
 } // namespace

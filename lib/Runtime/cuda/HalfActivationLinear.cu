@@ -56,8 +56,9 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
   auto loadPiece = [&](int first) {
     int last = min(first + pieceTiles, sliceEnd);
     int64_t depth0 = int64_t{first} * kTileK;
-    copyRowsToShared(reinterpret_cast<const uint8_t *>(p.x + depth0), p.k * 2,
-                     (p.k - depth0) * 2, (last - first) * kTileK * 2, rows);
+    copyRowsToShared<(MTiles > 1)>(
+        reinterpret_cast<const uint8_t *>(p.x + depth0), p.k * 2,
+        (p.k - depth0) * 2, (last - first) * kTileK * 2, rows);
   };
   // Scale vector v is part v % 8 of the scales of the tile's group v / 8;
   // groups past K (the last tile's padding) read the last group.
@@ -80,11 +81,14 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
              v % 8 * 4;
     });
   };
-  // The first piece of activations, then the first weight tiles.
-  loadPiece(sliceBegin);
+  // The first weight tiles, then, once the kernel before has finished,
+  // the first piece of activations.
+  allowNextKernelToStart();
   for (int stage = 0; stage < kStages - 1; ++stage)
     startNext(sliceBegin + stage);
-  awaitSharedRows<kStages - 1>();
+  awaitPreviousKernel();
+  loadPiece(sliceBegin);
+  awaitSharedRows<0>();
   RowAddresses<MTiles> aRows(rows);
 
   float acc[MTiles][4][4] = {};

@@ -4,7 +4,9 @@
 // order (WeightPacking.h) go from memory straight into tensor-core
 // registers, int4 converted on the way (to f16 for w4a16, to s8 for w4a8).
 // Every function launches on `stream`, returns the launch's status and
-// never aborts; pointers are device memory.
+// never aborts; pointers are device memory. A product of few rows may
+// start while the kernel before it on `stream` ends and read its weights
+// (codes and scales) then: those must not be written by that kernel.
 //
 // Numerics (docs/cuda-backend.md):
 // - quantizedActivationLinear with integer codes computes the

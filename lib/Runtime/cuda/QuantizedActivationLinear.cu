@@ -63,10 +63,10 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
       active);
   auto loadPiece = [&](int first) {
     int last = min(first + pieceTiles, sliceEnd);
-    copyRowsToShared(reinterpret_cast<const uint8_t *>(p.codes) +
-                         int64_t{first} * kTileK,
-                     p.paddedK, p.paddedK - int64_t{first} * kTileK,
-                     (last - first) * kTileK, rows);
+    copyRowsToShared<(MTiles > 1)>(
+        reinterpret_cast<const uint8_t *>(p.codes) + int64_t{first} * kTileK,
+        p.paddedK, p.paddedK - int64_t{first} * kTileK, (last - first) * kTileK,
+        rows);
   };
   int scaleVectors = p.tileScales == TileScales::Integer ? 2
                      : p.tileScales == TileScales::Float ? 8
@@ -82,14 +82,17 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
            int64_t{min(blockStart / p.groupTiles, p.groups - 1)} * p.paddedN +
            columns + lane * 4;
   };
-  // The first piece of activations, then the first weight tiles.
-  loadPiece(sliceBegin);
+  // The first weight tiles, then, once the kernel before has finished,
+  // the first piece of activations.
+  allowNextKernelToStart();
   for (int stage = 0; stage < stagesOf(O) - 1; ++stage) {
     int kt = sliceBegin + stage;
     pipeline.start(kt < sliceEnd, scaleVectors,
                    [&](int) { return scaleSource(kt); });
   }
-  awaitSharedRows<stagesOf(O) - 1>();
+  awaitPreviousKernel();
+  loadPiece(sliceBegin);
+  awaitSharedRows<0>();
   RowAddresses<MTiles> aRows(rows);
 
   // Exact sums of the open group and block; the float sum of closed blocks.

@@ -33,7 +33,8 @@ int64_t activeClusters(const void *kernel, int64_t slices, size_t sharedBytes) {
   Key key{device, kernel, slices, sharedBytes};
   if (auto found = cache.find(key); found != cache.end())
     return found->second;
-  ClusterLaunch launch(1, slices, sharedBytes, nullptr);
+  ClusterLaunch launch(1, slices, sharedBytes, nullptr,
+                       /*overlapPrevious=*/false);
   int clusters = 0;
   if (cudaOccupancyMaxActiveClusters(&clusters, kernel, &launch.config) !=
       cudaSuccess) {

@@ -1,7 +1,8 @@
 //===- Streaming.cuh - parts of the weight-streaming kernels ---*- CUDA -*-===//
 //
 // Both qlinear kernels give each block of four warps 128 output columns
-// and a slice of K (split-K). A block issues its first weight loads, copies
+// and a slice of K (split-K). A block issues its first weight loads, waits
+// for the kernel before it (the launch overlaps its end), copies
 // its rows of activations for the slice into shared memory (rows padded by
 // 16 bytes so that the eight row addresses of an ldmatrix fall in distinct
 // banks; rows past the valid ones read 16 zero bytes instead), then each
@@ -52,16 +53,23 @@ struct SharedRows {
   int stride, rows;
 };
 
+/// One 16-byte cp.async from global to shared memory.
+__device__ inline void copyToShared16(void *to, const void *from) {
+  auto address = static_cast<uint32_t>(__cvta_generic_to_shared(to));
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(address),
+               "l"(from));
+}
+
 /// Copies bytes [0, width) of the first `shared.rows` rows of a row-major
 /// source (row stride `sourceStride`) into `shared`, zeros past
 /// `validBytes`, and writes the zero row. Whole 16-byte vectors go by
 /// cp.async (no trip through registers); a row's ragged end, and rows that
 /// start off a 16-byte boundary, two bytes at a time. Closes a cp.async
 /// group: the rows are there for the block after awaitSharedRows.
-__device__ inline void copyRowsToShared(const uint8_t *source,
-                                        int64_t sourceStride,
-                                        int64_t validBytes, int width,
-                                        const SharedRows &shared) {
+template <bool ManyRows>
+__device__ inline void
+copyRowsToShared(const uint8_t *source, int64_t sourceStride,
+                 int64_t validBytes, int width, const SharedRows &shared) {
   if (threadIdx.x == 0)
     *reinterpret_cast<uint4 *>(shared.base + shared.rows * shared.stride) =
         make_uint4(0, 0, 0, 0);
@@ -74,15 +82,8 @@ __device__ inline void copyRowsToShared(const uint8_t *source,
           ? static_cast<int>(validBytes < width ? validBytes : width) / 16 * 16
           : 0;
   int vectors = whole / 16;
-  for (int row = 0; row < shared.rows; ++row) {
-    const uint8_t *from = source + row * sourceStride;
-    uint8_t *to = shared.base + row * shared.stride;
-    for (int v = threadIdx.x; v < vectors; v += blockDim.x) {
-      auto address =
-          static_cast<uint32_t>(__cvta_generic_to_shared(to + v * 16));
-      asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(address),
-                   "l"(from + v * 16));
-    }
+  // A row's ragged end, two bytes a thread at a time.
+  auto copyEnd = [&](const uint8_t *from, uint8_t *to) {
     for (int byte = whole + 2 * threadIdx.x; byte < width;
          byte += 2 * blockDim.x) {
       uint16_t value = 0;
@@ -91,6 +92,36 @@ __device__ inline void copyRowsToShared(const uint8_t *source,
       else if (byte < validBytes)
         value = from[byte];
       *reinterpret_cast<uint16_t *>(to + byte) = value;
+    }
+  };
+  if constexpr (ManyRows) {
+    // A row's vectors go to a power of two of lanes, so that the block
+    // covers several rows at once where a row has fewer vectors than the
+    // block has threads (a short piece of K), without a division.
+    static_assert((kThreadsPerBlock & (kThreadsPerBlock - 1)) == 0);
+    int shift = __ffs(kThreadsPerBlock) - 1; // lanes per row: 1 << shift
+    while (shift > 0 && (1 << (shift - 1)) >= vectors)
+      --shift;
+    for (int row = threadIdx.x >> shift; row < shared.rows;
+         row += kThreadsPerBlock >> shift) {
+      const uint8_t *from = source + row * sourceStride;
+      uint8_t *to = shared.base + row * shared.stride;
+      for (int v = threadIdx.x & ((1 << shift) - 1); v < vectors;
+           v += 1 << shift)
+        copyToShared16(to + v * 16, from + v * 16);
+    }
+    for (int row = 0; whole < width && row < shared.rows; ++row)
+      copyEnd(source + row * sourceStride, shared.base + row * shared.stride);
+  } else {
+    // One row after another: products of at most 16 rows are bound by
+    // latency, and the shortest loop leaves their registers and schedule
+    // to the tile loop (docs/cuda-backend.md, "Activation copies").
+    for (int row = 0; row < shared.rows; ++row) {
+      const uint8_t *from = source + row * sourceStride;
+      uint8_t *to = shared.base + row * shared.stride;
+      for (int v = threadIdx.x; v < vectors; v += blockDim.x)
+        copyToShared16(to + v * 16, from + v * 16);
+      copyEnd(from, to);
     }
   }
   asm volatile("cp.async.commit_group;" ::: "memory");
@@ -266,27 +297,46 @@ __device__ inline void reduceSlices(const T *sums, int slices, int rows,
 }
 
 /// A launch configuration of a grid of column blocks × `slices` whose
-/// slices of each column block are one cluster.
+/// slices of each column block are one cluster. `overlapPrevious` lets
+/// the grid start while the kernel before it on the stream ends
+/// (programmatic dependent launch; the kernel then calls
+/// awaitPreviousKernel before it reads activations or writes).
 struct ClusterLaunch {
   cudaLaunchConfig_t config{};
-  cudaLaunchAttribute cluster{};
+  cudaLaunchAttribute attributes[2]{};
 
   ClusterLaunch(int64_t columnBlocks, int64_t slices, size_t sharedBytes,
-                cudaStream_t stream) {
+                cudaStream_t stream, bool overlapPrevious) {
     config.gridDim = dim3(static_cast<unsigned>(columnBlocks),
                           static_cast<unsigned>(slices));
     config.blockDim = dim3(kThreadsPerBlock);
     config.dynamicSmemBytes = sharedBytes;
     config.stream = stream;
-    cluster.id = cudaLaunchAttributeClusterDimension;
-    cluster.val.clusterDim.x = 1;
-    cluster.val.clusterDim.y = static_cast<unsigned>(slices);
-    cluster.val.clusterDim.z = 1;
-    config.attrs = &cluster;
-    config.numAttrs = 1;
+    attributes[0].id = cudaLaunchAttributeClusterDimension;
+    attributes[0].val.clusterDim.x = 1;
+    attributes[0].val.clusterDim.y = static_cast<unsigned>(slices);
+    attributes[0].val.clusterDim.z = 1;
+    attributes[1].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    attributes[1].val.programmaticStreamSerializationAllowed = 1;
+    config.attrs = attributes;
+    config.numAttrs = overlapPrevious ? 2 : 1;
   }
   ClusterLaunch(const ClusterLaunch &) = delete;
 };
+
+/// Programmatic dependent launch, the kernel's side. A streaming grid is
+/// one wave, short, and spends its first microseconds on launch and on
+/// the first loads' latency: it lets the next kernel's blocks take
+/// multiprocessors as its own leave, and those start their weight loads
+/// (weights depend on no kernel) before awaitPreviousKernel, which returns
+/// once every earlier kernel on the stream has finished and its writes
+/// are visible (at once when the launch did not overlap).
+__device__ inline void allowNextKernelToStart() {
+  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+}
+__device__ inline void awaitPreviousKernel() {
+  asm volatile("griddepcontrol.wait;" ::: "memory");
+}
 
 /// Lets `kernel` run in clusters of up to kMaxSlices blocks with all the
 /// shared memory a multiprocessor offers.
@@ -375,7 +425,7 @@ struct SharedLayout {
 };
 
 /// Plans `p`'s split (p.plan, p.activationBytes) and launches `kernel`
-/// on its clusters.
+/// on its clusters, overlapping the kernel before it.
 template <typename Params>
 cudaError_t launchSplit(void (*kernel)(Params), Params p,
                         const SharedLayout &layout, bool splittable,
@@ -386,7 +436,8 @@ cudaError_t launchSplit(void (*kernel)(Params), Params p,
                      [&](int64_t tiles) { return layout.totalBytes(tiles); });
   p.activationBytes = layout.activationBytes(p.plan.tilesPerPiece);
   ClusterLaunch launch(columnBlocksOf(p.n), p.plan.slices,
-                       layout.totalBytes(p.plan.tilesPerPiece), stream);
+                       layout.totalBytes(p.plan.tilesPerPiece), stream,
+                       /*overlapPrevious=*/true);
   return cudaLaunchKernelEx(&launch.config, kernel, p);
 }
 
