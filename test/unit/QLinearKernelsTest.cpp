@@ -261,7 +261,14 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{57, 37, 384, "int4", 128, true, "int8", 128},
                       Case{2, 37, 576, "int8", -1, false, "int8", 0},
                       Case{6, 19, 576, "int4", 64, true, "int8", 64},
-                      Case{3, 37, 200, "int4", 64, true, "int8", 0}),
+                      Case{3, 37, 200, "int4", 64, true, "int8", 0},
+                      // int4 segments of 128 codes and more on the few-row
+                      // kernel (128 a step, then 64 and 32).
+                      Case{1, 37, 576, "int4", -1, false, "int8", 0},
+                      Case{1, 19, 200, "int4", 128, true, "int8", 0},
+                      Case{2, 19, 1000, "int4", 256, true, "int8", 0},
+                      Case{4, 37, 416, "int4", 128, false, "int8", 0},
+                      Case{3, 37, 1000, "int4", 512, true, "int8", 256}),
     caseName);
 
 class WeightOnlyKernels : public QLinearKernels {};

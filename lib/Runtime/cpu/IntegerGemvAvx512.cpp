@@ -78,6 +78,8 @@ void multiplyTile(const IntegerProduct &product, const IntegerWeight &weight,
       int64_t c = segment.begin;
       for (; c + 64 <= segment.end; c += 64)
         for (int j = 0; j < Columns; ++j) {
+          if constexpr (Int4)
+            prefetchInt4(weight, padded, column + Columns + j, c);
           __m512i w = loadBiased64<Int4>(weight, padded, column + j, c);
           for (int r = 0; r < Rows; ++r)
             dots[r * Columns + j] = dotAccumulate(dots[r * Columns + j], w,

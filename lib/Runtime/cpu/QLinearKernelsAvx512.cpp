@@ -57,6 +57,8 @@ void columnDots(const float *input, int64_t padded, const IntegerWeight &weight,
     for (int64_t c = start; c < stop; c += kCodeAlignment) {
       __m512 first[Columns], second[Columns];
       for (int j = 0; j < Columns; ++j) {
+        if (Columns > 1 && c % 128 == 0) // a line of 128 codes
+          prefetchInt4(weight, padded, column + Columns + j, c);
         __m512i bytes = _mm512_cvtepu8_epi32(_mm_loadu_si128(
             reinterpret_cast<const __m128i *>(packed[j] + c / 2)));
         first[j] = _mm512_permutexvar_ps(bytes, values);

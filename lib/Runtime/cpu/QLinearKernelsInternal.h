@@ -44,6 +44,16 @@ inline int32_t integerScale(const IntegerWeight &weight, int64_t column,
              : 1;
 }
 
+/// Packed int4 weight rows are short (2 KiB for K = 4096), too short for
+/// the hardware prefetcher to get going on each column of a tile: the
+/// few-row kernels prefetch the same offset of `column`, a column of the
+/// next tile (the next contiguous rows), one tile ahead. No-op past n.
+inline void prefetchInt4(const IntegerWeight &weight, int64_t padded,
+                         int64_t column, int64_t code) {
+  if (column < weight.n)
+    __builtin_prefetch(weight.packedInt4 + (column * padded + code) / 2);
+}
+
 /// Rows of x [rows, k] padded with zeros to paddedWidth(k), so that every
 /// 32-code chunk of the weight-only kernels loads whole.
 inline std::vector<float> paddedRows(const float *x, int64_t rows, int64_t k) {
