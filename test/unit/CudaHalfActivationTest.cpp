@@ -107,7 +107,8 @@ INSTANTIATE_TEST_SUITE_P(
         WeightOnlyCase{2, 96, 4096, 32}, WeightOnlyCase{5, 100, 1000, 64},
         WeightOnlyCase{12, 14336, 512, 256},
         // K off a multiple of 8: streaming, 64 rows at a time.
-        WeightOnlyCase{129, 100, 700, 128}, WeightOnlyCase{33, 4096, 1024, 128},
+        WeightOnlyCase{129, 100, 700, 128},
+        WeightOnlyCase{33, 4096, 1024, 128},
         // Many rows in groups of 128 · j: the warpgroup kernel.
         WeightOnlyCase{70, 40, 256, 128}, WeightOnlyCase{129, 576, 1536, 128},
         WeightOnlyCase{300, 1000, 576, 0},
