@@ -14,7 +14,9 @@ compare(scheme, simulated, candidate, reference, target) yields one
 - on sm90, float activations of w4a16 and MXFP4 go to the tensor cores in
   f16: within 2e-3 (f16 rounding of each activation, 2^-12 relative at
   most, 1.4e-4 rms, times the few layers that carry it);
-- quantized activations: within 1e-5, or within half the simulation's own
+- quantized activations, and w4a16's on x86, rounded to bf16 (2^-9
+  relative at most, ~1e-3 rms: a format in its own right, not a last-bit
+  difference): within 1e-5, or within half the simulation's own
   quantization error against the float model.
 """
 
@@ -33,7 +35,7 @@ def qcc_flags(variant):
 def compare(scheme, simulated, candidate, reference, target="x86"):
     name = scheme.partition("+")[0]
     half = target == "sm90" and name in ("w4a16", "mxfp4")
-    exact = name in ("float", "w4a16", "mxfp4") and not half
+    exact = name in ("float", "mxfp4") and not half
     for output in simulated.files:
         sim = simulated[output].astype(np.float64)
         got = np.asarray(candidate[output]).astype(np.float64)

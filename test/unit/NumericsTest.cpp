@@ -147,4 +147,32 @@ TEST(E8M0, DecodesPowersOfTwo) {
   EXPECT_EQ(encodeE8M0Exponent(300), 254);
 }
 
+TEST(Bfloat16, RoundsToEightSignificantBitsTiesToEven) {
+  // Against the definition: the nearest multiple of 2^(e - 7) for x in
+  // [2^e, 2^(e+1)), ties to an even multiple, on random normal floats.
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<uint32_t> bits(0, 0xFFFFFFFFu);
+  for (int i = 0; i < 100000; ++i) {
+    float x = floatOf(bits(rng));
+    if (std::isnan(x) || std::isinf(x) || std::fabs(x) < 0x1p-126f)
+      continue;
+    int exponent;
+    std::frexp(x, &exponent);
+    double step = std::ldexp(1.0, exponent - 8);
+    double multiple = std::nearbyint(double(x) / step); // ties to even
+    double expected = multiple * step;
+    if (std::fabs(expected) > 0x1.FEp127) // past the largest bf16
+      expected = std::copysign(INFINITY, x);
+    ASSERT_EQ(double(roundToBfloat16(x)), expected) << x;
+  }
+  EXPECT_EQ(roundToBfloat16(1.0f + 0x1p-8f), 1.0f);           // tie, even
+  EXPECT_EQ(roundToBfloat16(1.0f + 3 * 0x1p-8f), 1.0f + 0x1p-6f); // tie, up
+  EXPECT_EQ(roundToBfloat16(-(1.0f + 0x1p-8f + 0x1p-20f)), -(1.0f + 0x1p-7f));
+  EXPECT_EQ(bitsOf(roundToBfloat16(-0x1p-130f)), 0x80000000u); // subnormal
+  EXPECT_EQ(roundToBfloat16(0x1p-126f), 0x1p-126f);
+  EXPECT_EQ(roundToBfloat16(3.4e38f), INFINITY);
+  EXPECT_EQ(roundToBfloat16(-INFINITY), -INFINITY);
+  EXPECT_EQ(bitsOf(roundToBfloat16(floatOf(0x7F800001u))), 0x7FC00000u);
+}
+
 } // namespace

@@ -15,6 +15,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Parser/Parser.h"
 #include "qcc/Interpreter/Interpreter.h"
+#include "qcc/Numerics/Formats.h"
 #include "qcc/Pipeline/Pipeline.h"
 #include <cmath>
 #include <cstring>
@@ -87,6 +88,11 @@ Drawn drawAndInterpret(const Case &c, std::mt19937 &rng) {
   std::vector<float> x(c.m * c.k);
   for (int64_t i = 0; i < c.m * c.k; ++i)
     x[i] = normal(rng) * ((i % c.k) % 29 == 3 ? 40.0f : 1.0f);
+  // The weight-only kernels take bf16 activations (QLinearKernels.h): the
+  // interpreter gets the same values.
+  if (c.activations == std::string("float"))
+    for (float &v : x)
+      v = numerics::roundToBfloat16(v);
 
   std::string weightType = c.format == std::string("int8") ? "i8" : "i4";
   std::string scaleType = c.twoLevel ? "ui8" : "f32";
@@ -273,8 +279,9 @@ INSTANTIATE_TEST_SUITE_P(
 
 class WeightOnlyKernels : public QLinearKernels {};
 
-/// The weight-only path against the interpreter: each output within twice
-/// the bound of f32 summation in any order, 2 · K · 2^-24 · Σ_k |x_k w_k|.
+/// The weight-only path against the interpreter on the same bf16
+/// activations: each output within twice the bound of f32 summation in any
+/// order, 2 · K · 2^-24 · Σ_k |x_k w_k| (the products are exact).
 TEST_P(WeightOnlyKernels, MatchInterpreterWithinSummationBound) {
   const Case &c = GetParam();
   Drawn d = drawAndInterpret(c, rng);
@@ -340,7 +347,40 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{7, 17, 256, "int4", 32, false, "float", 0},
                       Case{17, 37, 200, "int8", -1, false, "float", 0},
                       Case{64, 19, 576, "int4", 32, false, "float", 0},
-                      Case{129, 37, 200, "int4", 50, false, "float", 0}),
+                      Case{129, 37, 200, "int4", 50, false, "float", 0},
+                      // The bf16 product's tiles (12 rows, 16 columns):
+                      // ragged rows and columns, K off 32, per channel.
+                      Case{8, 16, 256, "int4", 128, false, "float", 0},
+                      Case{13, 37, 200, "int4", 64, false, "float", 0},
+                      Case{29, 33, 576, "int4", -1, false, "float", 0},
+                      Case{64, 19, 1000, "int4", 128, false, "float", 0},
+                      Case{129, 37, 416, "int4", 32, false, "float", 0}),
     caseName);
+
+/// Every path of roundToBfloat16Rows gives numerics::roundToBfloat16's bits,
+/// on random floats of every exponent and the special values (ties,
+/// subnormals, NaN, overflow), at lengths off the vector widths.
+TEST(Bfloat16Rows, EveryPathRoundsAsTheNumerics) {
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<uint32_t> bits(0, 0xFFFFFFFFu);
+  std::vector<float> x(1000);
+  for (float &v : x)
+    v = numerics::floatOf(bits(rng));
+  const float special[] = {1.0f + 0x1p-8f, 1.0f + 3 * 0x1p-8f, -0x1p-130f,
+                           0x1p-126f,      3.4e38f,           -INFINITY,
+                           NAN,            -0.0f,             0x1.FFFFFEp127f};
+  std::copy(std::begin(special), std::end(special), x.begin() + 3);
+  for (int64_t count : {int64_t(1000), int64_t(13), int64_t(7)}) {
+    std::vector<float> expected(count), dispatched(count), avx2(count);
+    for (int64_t i = 0; i < count; ++i)
+      expected[i] = numerics::roundToBfloat16(x[i]);
+    rt::roundToBfloat16Rows(x.data(), count, dispatched.data());
+    EXPECT_EQ(std::memcmp(dispatched.data(), expected.data(), count * 4), 0);
+    if (rt::hasAvx2()) {
+      rt::roundToBfloat16RowsAvx2(x.data(), count, avx2.data());
+      EXPECT_EQ(std::memcmp(avx2.data(), expected.data(), count * 4), 0);
+    }
+  }
+}
 
 } // namespace

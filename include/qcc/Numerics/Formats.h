@@ -52,6 +52,20 @@ QCC_HOST_DEVICE inline float roundHalfEven(float x) {
   return x < 0 ? -rounded : rounded;
 }
 
+/// bfloat16 (8 significant bits): x rounded to the nearest, ties to even,
+/// returned as the f32 of that value. Subnormal inputs become a zero of
+/// their sign and NaN stays NaN (quieted), as AVX-512 BF16's conversions
+/// treat them; magnitudes that round past the largest bf16 become infinity.
+QCC_HOST_DEVICE inline float roundToBfloat16(float x) {
+  uint32_t bits = bitsOf(x);
+  if (isNaN(x))
+    return floatOf((bits | 0x00400000u) & 0xFFFF0000u);
+  if ((bits & 0x7F800000u) == 0)
+    return floatOf(bits & 0x80000000u);
+  bits += 0x7FFFu + ((bits >> 16) & 1u);
+  return floatOf(bits & 0xFFFF0000u);
+}
+
 /// Integer quantization: clamp(rne(x * inverseScale) + zeroPoint, low, high).
 /// NaN quantizes to the zero point.
 QCC_HOST_DEVICE inline int32_t quantizeInt(float x, float inverseScale,

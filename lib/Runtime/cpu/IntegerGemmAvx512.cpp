@@ -16,6 +16,7 @@
 
 #include "lib/Runtime/cpu/BiasedCodesAvx512.h"
 #include "lib/Runtime/cpu/TileRows.h"
+#include "lib/Runtime/cpu/TransposeAvx512.h"
 #include <algorithm>
 #include <immintrin.h>
 #include <vector>
@@ -96,32 +97,6 @@ void multiplyTile(const IntegerProduct &product, const IntegerWeight &weight,
     if (weight.channelScales)
       value = _mm512_mul_ps(value, channel);
     _mm512_mask_storeu_ps(y + (row + r) * ldy + panel.first, columns, value);
-  }
-}
-
-/// out[q] = dword q of every row, for 16 rows of 16 dwords.
-void transpose16x16(const __m512i *rows, __m512i *out) {
-  __m512i t[16], u[16];
-  for (int i = 0; i < 16; i += 2) {
-    t[i] = _mm512_unpacklo_epi32(rows[i], rows[i + 1]);
-    t[i + 1] = _mm512_unpackhi_epi32(rows[i], rows[i + 1]);
-  }
-  // u[g + e], lane L: dword 4L + e of rows g..g+3.
-  for (int g = 0; g < 16; g += 4) {
-    u[g] = _mm512_unpacklo_epi64(t[g], t[g + 2]);
-    u[g + 1] = _mm512_unpackhi_epi64(t[g], t[g + 2]);
-    u[g + 2] = _mm512_unpacklo_epi64(t[g + 1], t[g + 3]);
-    u[g + 3] = _mm512_unpackhi_epi64(t[g + 1], t[g + 3]);
-  }
-  for (int e = 0; e < 4; ++e) {
-    __m512i even = _mm512_shuffle_i32x4(u[e], u[4 + e], 0x88),
-            odd = _mm512_shuffle_i32x4(u[e], u[4 + e], 0xDD),
-            evenHigh = _mm512_shuffle_i32x4(u[8 + e], u[12 + e], 0x88),
-            oddHigh = _mm512_shuffle_i32x4(u[8 + e], u[12 + e], 0xDD);
-    out[e] = _mm512_shuffle_i32x4(even, evenHigh, 0x88);
-    out[8 + e] = _mm512_shuffle_i32x4(even, evenHigh, 0xDD);
-    out[4 + e] = _mm512_shuffle_i32x4(odd, oddHigh, 0x88);
-    out[12 + e] = _mm512_shuffle_i32x4(odd, oddHigh, 0xDD);
   }
 }
 

@@ -184,15 +184,26 @@ void weightOnlyLinearDequantized(const float *x, int64_t rows,
 
 void weightOnlyLinear(const float *x, int64_t rows, const IntegerWeight &weight,
                       float *y, int64_t ldy, int64_t begin, int64_t end) {
-  if (rows >= kDequantizeRows)
-    return weightOnlyLinearDequantized(x, rows, weight, y, ldy, begin, end);
   bool aligned =
       weight.groupSize % kCodeAlignment == 0 || weight.groupSize >= weight.k;
+  if (rows >= kDequantizeRows && aligned && weight.packedInt4 && hasBf16512())
+    return weightOnlyGemmBf16(x, rows, weight, y, ldy, begin, end);
+  if (rows >= kDequantizeRows)
+    return weightOnlyLinearDequantized(x, rows, weight, y, ldy, begin, end);
   if (aligned && weight.packedInt4 && hasVnni512())
     return weightOnlyInt4Avx512(x, rows, weight, y, ldy, begin, end);
   if (aligned && hasAvx2())
     return weightOnlyLinearAvx2(x, rows, weight, y, ldy, begin, end);
   weightOnlyLinearPortable(x, rows, weight, y, ldy, begin, end);
+}
+
+void roundToBfloat16Rows(const float *x, int64_t count, float *out) {
+  if (hasBf16512())
+    return roundToBfloat16RowsBf16(x, count, out);
+  if (hasAvx2())
+    return roundToBfloat16RowsAvx2(x, count, out);
+  for (int64_t i = 0; i < count; ++i)
+    out[i] = numerics::roundToBfloat16(x[i]);
 }
 
 /// QCC_ISA=portable makes the runtime behave as on a CPU without AVX2

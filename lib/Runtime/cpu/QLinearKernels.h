@@ -92,17 +92,26 @@ void integerLinearPortable(const IntegerProduct &product,
                            const IntegerWeight &weight, float *y, int64_t ldy,
                            int64_t begin, int64_t end);
 
-/// From this many rows on, weightOnlyLinear dequantizes blocks of columns
-/// and multiplies in f32 instead of converting codes per row tile.
+/// From this many rows on, weightOnlyLinear converts each code once per
+/// call (into bf16 panels, or dequantized f32 columns) rather than once per
+/// row tile.
 constexpr int64_t kDequantizeRows = 8;
 
 /// The weight-only product (activation_format = float, w4a16): y[r, c] =
 /// Σ_k x[r, k] · code[c, k] · group_scale[c, g(k)] for output columns c in
-/// [begin, end), x [rows, k] in f32. It sums in another order than the
-/// interpreter (which dequantizes, then multiplies): results agree within
-/// the bound of reordered f32 summation, not bit for bit.
+/// [begin, end), x [rows, k] holding bf16 values (roundToBfloat16Rows): the
+/// "16-bit activations" of w4a16 on x86, as f16 ones on sm90. Each product
+/// is exact in f32; the paths sum in other orders than the interpreter
+/// (which dequantizes, then multiplies): results agree with the interpreter
+/// on the same rounded x within the bound of reordered f32 summation. With
+/// packed int4 codes, 8+ rows and AVX512_BF16 the products run on
+/// vdpbf16ps (WeightOnlyGemmBf16.cpp).
 void weightOnlyLinear(const float *x, int64_t rows, const IntegerWeight &weight,
                       float *y, int64_t ldy, int64_t begin, int64_t end);
+
+/// out[i] = numerics::roundToBfloat16(x[i]) for i < count, vectorized (the
+/// same bits on every path).
+void roundToBfloat16Rows(const float *x, int64_t count, float *out);
 
 /// The portable path of weightOnlyLinear.
 void weightOnlyLinearPortable(const float *x, int64_t rows,

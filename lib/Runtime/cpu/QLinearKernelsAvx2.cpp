@@ -262,6 +262,34 @@ void weightOnlyLinearAvx2(const float *x, int64_t rows,
   weightOnlyLinearAvx2<false>(x, rows, weight, y, ldy, begin, end);
 }
 
+void roundToBfloat16RowsAvx2(const float *x, int64_t count, float *out) {
+  // numerics::roundToBfloat16, eight lanes at a time.
+  const __m256i one = _mm256_set1_epi32(1), half = _mm256_set1_epi32(0x7FFF),
+                high = _mm256_set1_epi32(static_cast<int>(0xFFFF0000u)),
+                sign = _mm256_set1_epi32(static_cast<int>(0x80000000u)),
+                exponent = _mm256_set1_epi32(0x7F800000),
+                quiet = _mm256_set1_epi32(0x00400000);
+  int64_t i = 0;
+  for (; i + 8 <= count; i += 8) {
+    __m256i bits =
+        _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x + i));
+    __m256i magnitude = _mm256_andnot_si256(sign, bits);
+    __m256i nan = _mm256_cmpgt_epi32(magnitude, exponent);
+    __m256i subnormal = _mm256_cmpeq_epi32(_mm256_and_si256(bits, exponent),
+                                           _mm256_setzero_si256());
+    __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(bits, 16), one);
+    __m256i rounded = _mm256_and_si256(
+        _mm256_add_epi32(_mm256_add_epi32(bits, half), lsb), high);
+    __m256i quieted = _mm256_and_si256(_mm256_or_si256(bits, quiet), high);
+    __m256i result = _mm256_blendv_epi8(rounded, quieted, nan);
+    result =
+        _mm256_blendv_epi8(result, _mm256_and_si256(bits, sign), subnormal);
+    _mm256_storeu_si256(reinterpret_cast<__m256i *>(out + i), result);
+  }
+  for (; i < count; ++i)
+    out[i] = numerics::roundToBfloat16(x[i]);
+}
+
 void integerLinearAvx2(const IntegerProduct &product,
                        const IntegerWeight &weight, float *y, int64_t ldy,
                        int64_t begin, int64_t end) {

@@ -130,6 +130,9 @@ void columnMaximaAvx2(const float *x, int64_t rows, int64_t k, float *columns);
 /// numerics::quantizeInt.
 float quantizeRowAvx2(const float *x, int64_t k, float qmax, int8_t *codes);
 
+/// roundToBfloat16Rows with AVX2's integer operations.
+void roundToBfloat16RowsAvx2(const float *x, int64_t count, float *out);
+
 /// weightOnlyLinear with AVX2 and FMA; groups are multiples of
 /// kCodeAlignment or span all of K.
 void weightOnlyLinearAvx2(const float *x, int64_t rows,
@@ -141,6 +144,19 @@ void weightOnlyLinearAvx2(const float *x, int64_t rows,
 void weightOnlyInt4Avx512(const float *x, int64_t rows,
                           const IntegerWeight &weight, float *y, int64_t ldy,
                           int64_t begin, int64_t end);
+
+/// Whether this CPU has AVX512_BF16 besides hasVnni512's features: the bf16
+/// weight-only product and conversions.
+bool hasBf16512();
+
+/// weightOnlyLinear for 8+ rows of packed int4 with AVX512_BF16; groups are
+/// multiples of kCodeAlignment or span all of K.
+void weightOnlyGemmBf16(const float *x, int64_t rows,
+                        const IntegerWeight &weight, float *y, int64_t ldy,
+                        int64_t begin, int64_t end);
+
+/// roundToBfloat16Rows with AVX512_BF16's conversion.
+void roundToBfloat16RowsBf16(const float *x, int64_t count, float *out);
 
 /// Row `column` of the weight's codes as int8 in `out` (paddedWidth(k)
 /// codes), unpacking int4.

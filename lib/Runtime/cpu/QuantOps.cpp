@@ -102,8 +102,11 @@ Tensor qcc::rt::qlinear(Session *s, Node node, const Tensor &x,
       weight.groupScales = scales.data<float>();
     weight.channelScales = channels;
     if (layout.activationMaximum == 0.0f) {
+      // w4a16's 16-bit activations: bf16 on x86 (QLinearKernels.h).
+      std::vector<float> rounded(m * k);
+      roundToBfloat16Rows(x.data<float>(), m * k, rounded.data());
       parallelFor(n, grain, [&](int64_t begin, int64_t end) {
-        weightOnlyLinear(x.data<float>(), m, weight, y, n, begin, end);
+        weightOnlyLinear(rounded.data(), m, weight, y, n, begin, end);
       });
     } else {
       std::vector<int8_t> activationCodes(m * paddedWidth(k));
