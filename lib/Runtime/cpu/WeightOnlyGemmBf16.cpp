@@ -103,13 +103,13 @@ void fillPanel(const IntegerWeight &weight, __m512i table, Panel &panel) {
   }
 }
 
-/// y[row + r, panel columns] for r < Rows from the bf16 activation rows
-/// (paddedWidth(k) values a row, as pairs).
+/// y[row + r, panel columns] for r < Rows from the tile's activations `a`,
+/// pair p of its row r at a[p · Rows + r] (interleaved: rows a power of two
+/// KiB apart would share an L1 set).
 template <int Rows>
-void multiplyTile(const uint32_t *pairs, int64_t padded,
+void multiplyTile(const uint32_t *a, int64_t padded,
                   const IntegerWeight &weight, const Panel &panel, int64_t row,
                   float *y, int64_t ldy) {
-  const uint32_t *a = pairs + row * padded / 2;
   __m512 totals[Rows];
   for (int r = 0; r < Rows; ++r)
     totals[r] = _mm512_setzero_ps();
@@ -124,7 +124,7 @@ void multiplyTile(const uint32_t *pairs, int64_t padded,
     for (int64_t p = start / 2; p < stop / 2; ++p) {
       __m512i line = _mm512_load_si512(panel.lines[p].pairs);
       for (int r = 0; r < Rows; ++r)
-        sums[r] = dotAccumulate(sums[r], line, a + r * padded / 2 + p);
+        sums[r] = dotAccumulate(sums[r], line, a + p * Rows + r);
     }
     __m512 scale =
         _mm512_loadu_ps(panel.groupScales.data() + g * kPanelColumns);
@@ -157,13 +157,26 @@ void weightOnlyGemmBf16(const float *x, int64_t rows,
                         const IntegerWeight &weight, float *y, int64_t ldy,
                         int64_t begin, int64_t end) {
   int64_t k = weight.k, padded = paddedWidth(k);
-  // The rows as bf16 pairs, zero past k: exact for x on the bf16 grid.
-  std::vector<Line> activations(rows * padded / kCodeAlignment);
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < padded; c += kCodeAlignment)
-      _mm512_store_si512(activations[(r * padded + c) / kCodeAlignment].pairs,
-                         toBfloat16(x + r * k + c, k - c));
-  const auto *pairs = reinterpret_cast<const uint32_t *>(activations.data());
+  // The rows as bf16 pairs, zero past k (exact for x on the bf16 grid),
+  // interleaved per tile of rows: 16 pairs of each of a tile's rows,
+  // transposed.
+  int64_t pairs = padded / 2;
+  std::vector<uint32_t> activations(rows * pairs);
+  __m512i chunks[16], interleaved[16];
+  for (int64_t tile = 0; tile < rows; tile += kTileRows) {
+    int64_t height = std::min(kTileRows, rows - tile);
+    auto lanes = static_cast<__mmask16>((1u << height) - 1);
+    uint32_t *out = activations.data() + tile * pairs;
+    for (int64_t c = 0; c < padded; c += kCodeAlignment) {
+      for (int64_t j = 0; j < 16; ++j)
+        chunks[j] = j < height ? toBfloat16(x + (tile + j) * k + c, k - c)
+                               : _mm512_setzero_si512();
+      transpose16x16(chunks, interleaved);
+      for (int64_t q = 0; q < 16; ++q)
+        _mm512_mask_storeu_epi32(out + (c / 2 + q) * height, lanes,
+                                 interleaved[q]);
+    }
+  }
   const __m512i table = codeTable();
   Panel panel;
   for (panel.first = begin; panel.first < end; panel.first += kPanelColumns) {
@@ -171,8 +184,8 @@ void weightOnlyGemmBf16(const float *x, int64_t rows,
     fillPanel(weight, table, panel);
     for (int64_t r = 0; r < rows; r += kTileRows)
       withTileRows<kTileRows>(rows - r, [&](auto count) {
-        multiplyTile<decltype(count)::value>(pairs, padded, weight, panel, r, y,
-                                             ldy);
+        multiplyTile<decltype(count)::value>(activations.data() + r * pairs,
+                                             padded, weight, panel, r, y, ldy);
       });
   }
 }
