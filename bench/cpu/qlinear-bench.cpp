@@ -212,7 +212,7 @@ int main(int argc, char **argv) {
   std::printf("threads %d, AVX2 %s, read bandwidth %.1f GB/s\n\n", threads,
               rt::hasAvx2() ? "yes" : "no", bandwidth / 1e9);
   std::printf("| N x K | M | w8a8 (int8 per channel) | w4a8 (int4 two-level) "
-              "| w4a16 (int4 g128, f32 activations) | fp32 sgemm |\n"
+              "| w4a16 (int4 g128, bf16 activations) | fp32 sgemm |\n"
               "|---|---|---|---|---|---|\n");
   const int64_t shapes[][2] = {{576, 1536}, {4096, 4096}, {4096, 14336}};
   for (auto [n, k] : shapes)

@@ -7,9 +7,11 @@
 
 #include "FloatGemm.h"
 #include "Ops.h"
+#include "QLinearKernels.h"
 #include "ThreadPool.h"
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <optional>
 #include <xmmintrin.h>
 
@@ -93,8 +95,11 @@ std::optional<double> scoreBound(const Tensor &q, const Tensor &k,
   return bound;
 }
 
-/// Softmax of `count` values spaced `stride` apart, in place.
+/// Softmax of `count` values spaced `stride` apart, in place: contiguous
+/// rows on AVX2 (softmaxRowAvx2), else with libm's expf, as the interpreter.
 void softmaxInPlace(float *data, int64_t count, int64_t stride) {
+  if (stride == 1 && hasAvx2())
+    return softmaxRowAvx2(data, count);
   // std::fmax's result (NaN ignored) without its library call.
   float maximum = -INFINITY;
   for (int64_t i = 0; i < count; ++i)
@@ -328,7 +333,8 @@ Tensor qcc::rt::attention(Session *s, Node node, const Tensor &q,
   };
   // One (batch, head) pair per piece, each with its own score rows.
   parallelFor(batch * heads, 1, [&](int64_t first, int64_t last) {
-    std::vector<float> scores(rows * t);
+    // Rows of scores, each written before it is read: no zeroing.
+    std::unique_ptr<float[]> scores(new float[rows * t]);
     std::vector<int64_t> live(rows);
     for (int64_t bh = first; bh < last; ++bh) {
       int64_t b = bh / heads, h = bh % heads;
@@ -343,22 +349,24 @@ Tensor qcc::rt::attention(Session *s, Node node, const Tensor &q,
         int64_t count = std::min(kAttentionRows, rows - i0);
         int64_t width =
             *std::max_element(live.begin() + i0, live.begin() + i0 + count);
-        float *block = scores.data() + i0 * t;
+        float *block = scores.get() + i0 * t;
         multiplyTransposed(qp + i0 * d, count, d, kp, width, d, d, block, t);
         for (int64_t i = i0; i < i0 + count; ++i) {
-          float *row = scores.data() + i * t;
+          float *row = scores.get() + i * t;
           for (int64_t j = 0; j < width; ++j)
             row[j] *= scale;
-          if (!mask.isNull())
-            for (int64_t j = 0; j < width; ++j) {
-              int64_t at = maskAt(b, h, i, j);
-              if (mask.dtype() == DType::Bool) {
-                if (!mask.data<uint8_t>()[at])
-                  row[j] = maskedValue;
-              } else {
-                row[j] += mask.data<float>()[at];
-              }
-            }
+          int64_t at = mask.isNull() ? 0 : maskAt(b, h, i, 0);
+          int64_t step = maskStrides[3];
+          if (!mask.isNull() && mask.dtype() == DType::Bool) {
+            const uint8_t *keep = mask.data<uint8_t>() + at;
+            for (int64_t j = 0; j < width; ++j)
+              if (!keep[j * step])
+                row[j] = maskedValue;
+          } else if (!mask.isNull()) {
+            const float *add = mask.data<float>() + at;
+            for (int64_t j = 0; j < width; ++j)
+              row[j] += add[j * step];
+          }
           softmaxInPlace(row, width, 1);
         }
         multiply(block, count, t, vp, dv, dv, width, out + i0 * dv, dv);

@@ -66,6 +66,10 @@ Tensor layerNorm(Session *s, Node node, const Tensor &x, const Tensor &scale,
 Tensor rmsNorm(Session *s, Node node, const Tensor &x, const Tensor &scale,
                float epsilon);
 Tensor softmax(Session *s, Node node, const Tensor &x, int64_t axis);
+/// Softmax of `count` contiguous values in place with AVX2 and qcc's own
+/// exponential (SoftmaxAvx2.cpp): attention's rows and softmax over a
+/// contiguous axis where the CPU has AVX2.
+void softmaxRowAvx2(float *row, int64_t count);
 Tensor gelu(Session *s, Node node, const Tensor &x, bool tanhForm);
 Tensor silu(Session *s, Node node, const Tensor &x);
 Tensor rotary(Session *s, Node node, const Tensor &x, const Tensor &cos,

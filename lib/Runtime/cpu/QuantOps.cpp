@@ -13,6 +13,7 @@
 #include "ThreadPool.h"
 #include "qcc/Numerics/Activations.h"
 #include "qcc/Numerics/Hadamard.h"
+#include <memory>
 
 using namespace qcc::rt;
 namespace num = qcc::numerics;
@@ -103,10 +104,10 @@ Tensor qcc::rt::qlinear(Session *s, Node node, const Tensor &x,
     weight.channelScales = channels;
     if (layout.activationMaximum == 0.0f) {
       // w4a16's 16-bit activations: bf16 on x86 (QLinearKernels.h).
-      std::vector<float> rounded(m * k);
-      roundToBfloat16Rows(x.data<float>(), m * k, rounded.data());
+      std::unique_ptr<float[]> rounded(new float[m * k]);
+      roundToBfloat16Rows(x.data<float>(), m * k, rounded.get());
       parallelFor(n, grain, [&](int64_t begin, int64_t end) {
-        weightOnlyLinear(rounded.data(), m, weight, y, n, begin, end);
+        weightOnlyLinear(rounded.get(), m, weight, y, n, begin, end);
       });
     } else {
       std::vector<int8_t> activationCodes(m * paddedWidth(k));

@@ -20,6 +20,7 @@
 #include "qcc/Numerics/Formats.h"
 #include <algorithm>
 #include <immintrin.h>
+#include <memory>
 #include <vector>
 
 namespace qcc::rt {
@@ -161,12 +162,13 @@ void weightOnlyGemmBf16(const float *x, int64_t rows,
   // interleaved per tile of rows: 16 pairs of each of a tile's rows,
   // transposed.
   int64_t pairs = padded / 2;
-  std::vector<uint32_t> activations(rows * pairs);
+  // Every entry is written below: no zeroing.
+  std::unique_ptr<uint32_t[]> activations(new uint32_t[rows * pairs]);
   __m512i chunks[16], interleaved[16];
   for (int64_t tile = 0; tile < rows; tile += kTileRows) {
     int64_t height = std::min(kTileRows, rows - tile);
     auto lanes = static_cast<__mmask16>((1u << height) - 1);
-    uint32_t *out = activations.data() + tile * pairs;
+    uint32_t *out = activations.get() + tile * pairs;
     for (int64_t c = 0; c < padded; c += kCodeAlignment) {
       for (int64_t j = 0; j < 16; ++j)
         chunks[j] = j < height ? toBfloat16(x + (tile + j) * k + c, k - c)
@@ -184,7 +186,7 @@ void weightOnlyGemmBf16(const float *x, int64_t rows,
     fillPanel(weight, table, panel);
     for (int64_t r = 0; r < rows; r += kTileRows)
       withTileRows<kTileRows>(rows - r, [&](auto count) {
-        multiplyTile<decltype(count)::value>(activations.data() + r * pairs,
+        multiplyTile<decltype(count)::value>(activations.get() + r * pairs,
                                              padded, weight, panel, r, y, ldy);
       });
   }
