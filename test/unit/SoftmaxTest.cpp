@@ -52,10 +52,12 @@ TEST(SoftmaxAvx2, MatchesFloat64WithinFourUlp) {
     std::vector<double> expected = referenceSoftmax(row);
     softmaxRowAvx2(row.data(), count);
     for (int64_t i = 0; i < count; ++i) {
-      double tolerance = expected[i] < 0x1p-125
-                             ? 0x1p-120
-                             : 4 * std::ldexp(1.0, std::ilogb(expected[i]) - 23);
-      EXPECT_NEAR(row[i], expected[i], tolerance) << "count " << count << " i " << i;
+      double tolerance =
+          expected[i] < 0x1p-125
+              ? 0x1p-120
+              : 4 * std::ldexp(1.0, std::ilogb(expected[i]) - 23);
+      EXPECT_NEAR(row[i], expected[i], tolerance)
+          << "count " << count << " i " << i;
     }
   }
 }

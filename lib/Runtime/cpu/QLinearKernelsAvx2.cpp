@@ -271,8 +271,7 @@ void roundToBfloat16RowsAvx2(const float *x, int64_t count, float *out) {
                 quiet = _mm256_set1_epi32(0x00400000);
   int64_t i = 0;
   for (; i + 8 <= count; i += 8) {
-    __m256i bits =
-        _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x + i));
+    __m256i bits = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x + i));
     __m256i magnitude = _mm256_andnot_si256(sign, bits);
     __m256i nan = _mm256_cmpgt_epi32(magnitude, exponent);
     __m256i subnormal = _mm256_cmpeq_epi32(_mm256_and_si256(bits, exponent),

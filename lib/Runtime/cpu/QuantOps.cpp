@@ -105,7 +105,12 @@ Tensor qcc::rt::qlinear(Session *s, Node node, const Tensor &x,
     if (layout.activationMaximum == 0.0f) {
       // w4a16's 16-bit activations: bf16 on x86 (QLinearKernels.h).
       std::unique_ptr<float[]> rounded(new float[m * k]);
-      roundToBfloat16Rows(x.data<float>(), m * k, rounded.get());
+      parallelFor(m, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, k)),
+                  [&](int64_t begin, int64_t end) {
+                    roundToBfloat16Rows(x.data<float>() + begin * k,
+                                        (end - begin) * k,
+                                        rounded.get() + begin * k);
+                  });
       parallelFor(n, grain, [&](int64_t begin, int64_t end) {
         weightOnlyLinear(rounded.get(), m, weight, y, n, begin, end);
       });

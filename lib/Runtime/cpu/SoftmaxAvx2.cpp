@@ -35,7 +35,7 @@ __m256 exponential(__m256 x) {
   __m256 r = _mm256_fnmadd_ps(n, high, x);
   r = _mm256_fnmadd_ps(n, low, r);
   const float coefficients[] = {1.0f / 5040, 1.0f / 720, 1.0f / 120, 1.0f / 24,
-                                1.0f / 6,    0.5f,        1.0f,        1.0f};
+                                1.0f / 6,    0.5f,       1.0f,       1.0f};
   __m256 p = _mm256_set1_ps(coefficients[0]);
   for (int i = 1; i < 8; ++i)
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(coefficients[i]));
@@ -80,7 +80,8 @@ void softmaxRowAvx2(float *row, int64_t count) {
   __m256d sum = _mm256_setzero_pd();
   for (int64_t i = 0; i < count; i += 8) {
     __m256i mask = firstLanes(count - i);
-    __m256 e = exponential(_mm256_sub_ps(_mm256_maskload_ps(row + i, mask), top));
+    __m256 e =
+        exponential(_mm256_sub_ps(_mm256_maskload_ps(row + i, mask), top));
     e = _mm256_and_ps(e, _mm256_castsi256_ps(mask));
     _mm256_maskstore_ps(row + i, mask, e);
     sum = addWidened(sum, e);
@@ -96,8 +97,7 @@ void softmaxRowAvx2(float *row, int64_t count) {
         _mm256_div_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(e)), total));
     __m128 highHalf = _mm256_cvtpd_ps(
         _mm256_div_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)), total));
-    _mm256_maskstore_ps(row + i, mask,
-                        _mm256_set_m128(highHalf, lowHalf));
+    _mm256_maskstore_ps(row + i, mask, _mm256_set_m128(highHalf, lowHalf));
   }
 }
 

@@ -35,9 +35,9 @@ struct alignas(64) Line {
 };
 
 /// acc + the two bf16 products of each lane of `line` with the bf16 pair
-/// at `pair`, broadcast. As for vpdpbusd (BiasedCodesAvx512.h), the
-/// intrinsic makes GCC 12 shuffle a tile's accumulators between registers
-/// on every step; the tied operand and the embedded broadcast keep them.
+/// at `pair`, broadcast. Written as vpdpbusd is (BiasedCodesAvx512.h): the
+/// tied operand keeps a tile's accumulators where they are, and the pair
+/// comes as an embedded broadcast from memory, no register of its own.
 inline __m512 dotAccumulate(__m512 acc, __m512i line, const uint32_t *pair) {
   asm("vdpbf16ps %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(line), "m"(*pair));
   return acc;
@@ -135,8 +135,8 @@ void multiplyTile(const uint32_t *a, int64_t padded,
   __mmask16 columns = static_cast<__mmask16>((1u << panel.count) - 1);
   __m512 channel = _mm512_load_ps(panel.channelScales);
   for (int r = 0; r < Rows; ++r) {
-    __m512 value = weight.channelScales ? _mm512_mul_ps(totals[r], channel)
-                                        : totals[r];
+    __m512 value =
+        weight.channelScales ? _mm512_mul_ps(totals[r], channel) : totals[r];
     _mm512_mask_storeu_ps(y + (row + r) * ldy + panel.first, columns, value);
   }
 }
