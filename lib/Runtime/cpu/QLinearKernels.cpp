@@ -148,7 +148,8 @@ void weightOnlyLinearPortable(const float *x, int64_t rows,
         int64_t stop = std::min(start + weight.groupSize, k);
         float group = 0.0f;
         for (int64_t c = start; c < stop; ++c)
-          group += x[row * k + c] * static_cast<float>(w[c]);
+          group += numerics::roundToBfloat16(x[row * k + c]) *
+                   static_cast<float>(w[c]);
         sum += group * weight.groupScales[column * weight.groups +
                                           start / weight.groupSize];
       }
@@ -167,7 +168,8 @@ void weightOnlyLinearDequantized(const float *x, int64_t rows,
   constexpr int64_t kColumns = 16;
   int64_t k = weight.k;
   std::vector<int8_t> codes(paddedWidth(k));
-  std::vector<float> decoded(kColumns * k);
+  std::vector<float> decoded(kColumns * k), rounded(rows * k);
+  roundToBfloat16Rows(x, rows * k, rounded.data());
   for (int64_t first = begin; first < end; first += kColumns) {
     int64_t count = std::min(kColumns, end - first);
     for (int64_t c = 0; c < count; ++c) {
@@ -178,7 +180,8 @@ void weightOnlyLinearDequantized(const float *x, int64_t rows,
                     weight.channelScales ? weight.channelScales[column] : 1.0f,
                     decoded.data() + c * k);
     }
-    multiplyTransposed(x, rows, k, decoded.data(), count, k, k, y + first, ldy);
+    multiplyTransposed(rounded.data(), rows, k, decoded.data(), count, k, k,
+                       y + first, ldy);
   }
 }
 

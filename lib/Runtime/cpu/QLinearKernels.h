@@ -99,11 +99,12 @@ constexpr int64_t kDequantizeRows = 8;
 
 /// The weight-only product (activation_format = float, w4a16): y[r, c] =
 /// Σ_k x[r, k] · code[c, k] · group_scale[c, g(k)] for output columns c in
-/// [begin, end), x [rows, k] holding bf16 values (roundToBfloat16Rows): the
-/// "16-bit activations" of w4a16 on x86, as f16 ones on sm90. Each product
-/// is exact in f32; the paths sum in other orders than the interpreter
-/// (which dequantizes, then multiplies): results agree with the interpreter
-/// on the same rounded x within the bound of reordered f32 summation. With
+/// [begin, end), x [rows, k] in f32, which every path rounds to bf16
+/// (numerics::roundToBfloat16) first: the "16-bit activations" of w4a16 on
+/// x86, as f16 ones on sm90. Each product is exact in f32; the paths sum in
+/// other orders than the interpreter (which dequantizes, then multiplies):
+/// results agree with the interpreter on the rounded x within the bound of
+/// reordered f32 summation. With
 /// packed int4 codes, 8+ rows and AVX512_BF16 the products run on
 /// vdpbf16ps (WeightOnlyGemmBf16.cpp).
 void weightOnlyLinear(const float *x, int64_t rows, const IntegerWeight &weight,

@@ -157,7 +157,7 @@ void weightOnlyLinearAvx2(const float *x, int64_t rows,
                           const IntegerWeight &weight, float *y, int64_t ldy,
                           int64_t begin, int64_t end) {
   int64_t k = weight.k, padded = paddedWidth(k);
-  std::vector<float> input = paddedRows(x, rows, k);
+  std::vector<float> input = paddedBfloat16Rows(x, rows, k);
   for (int64_t column = begin; column < end; ++column)
     for (int64_t first = 0; first < rows; first += kRowTile) {
       int64_t count = std::min(kRowTile, rows - first);

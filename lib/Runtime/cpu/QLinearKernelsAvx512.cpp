@@ -94,7 +94,7 @@ void weightOnlyInt4Avx512(const float *x, int64_t rows,
                           const IntegerWeight &weight, float *y, int64_t ldy,
                           int64_t begin, int64_t end) {
   int64_t padded = paddedWidth(weight.k);
-  std::vector<float> input = paddedRows(x, rows, weight.k);
+  std::vector<float> input = paddedBfloat16Rows(x, rows, weight.k);
   // One row: four columns a tile (measured on a Xeon with AVX-512: the
   // single-column chains of multiply-adds held it at a quarter of the read
   // bandwidth); more rows: one column, up to four rows a tile.

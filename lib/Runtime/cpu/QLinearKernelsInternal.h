@@ -54,13 +54,15 @@ inline void prefetchInt4(const IntegerWeight &weight, int64_t padded,
     __builtin_prefetch(weight.packedInt4 + (column * padded + code) / 2);
 }
 
-/// Rows of x [rows, k] padded with zeros to paddedWidth(k), so that every
-/// 32-code chunk of the weight-only kernels loads whole.
-inline std::vector<float> paddedRows(const float *x, int64_t rows, int64_t k) {
+/// Rows of x [rows, k] rounded to bf16 (weightOnlyLinear's activations) and
+/// padded with zeros to paddedWidth(k), so that every 32-code chunk of the
+/// few-row weight-only kernels loads whole.
+inline std::vector<float> paddedBfloat16Rows(const float *x, int64_t rows,
+                                             int64_t k) {
   int64_t padded = paddedWidth(k);
   std::vector<float> input(rows * padded, 0.0f);
   for (int64_t r = 0; r < rows; ++r)
-    std::copy(x + r * k, x + (r + 1) * k, input.begin() + r * padded);
+    roundToBfloat16Rows(x + r * k, k, input.data() + r * padded);
   return input;
 }
 

@@ -13,7 +13,6 @@
 #include "ThreadPool.h"
 #include "qcc/Numerics/Activations.h"
 #include "qcc/Numerics/Hadamard.h"
-#include <memory>
 
 using namespace qcc::rt;
 namespace num = qcc::numerics;
@@ -104,15 +103,8 @@ Tensor qcc::rt::qlinear(Session *s, Node node, const Tensor &x,
     weight.channelScales = channels;
     if (layout.activationMaximum == 0.0f) {
       // w4a16's 16-bit activations: bf16 on x86 (QLinearKernels.h).
-      std::unique_ptr<float[]> rounded(new float[m * k]);
-      parallelFor(m, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, k)),
-                  [&](int64_t begin, int64_t end) {
-                    roundToBfloat16Rows(x.data<float>() + begin * k,
-                                        (end - begin) * k,
-                                        rounded.get() + begin * k);
-                  });
       parallelFor(n, grain, [&](int64_t begin, int64_t end) {
-        weightOnlyLinear(rounded.get(), m, weight, y, n, begin, end);
+        weightOnlyLinear(x.data<float>(), m, weight, y, n, begin, end);
       });
     } else {
       std::vector<int8_t> activationCodes(m * paddedWidth(k));

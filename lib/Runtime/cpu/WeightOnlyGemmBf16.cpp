@@ -1,8 +1,9 @@
 //===- WeightOnlyGemmBf16.cpp - the w4a16 product for many rows, BF16 -----===//
 //
 // weightOnlyLinear for 8+ activation rows (prefill) of packed int4 codes
-// with AVX512_BF16. The activations hold bf16 values (QLinearKernels.h) and
-// int4 codes are exact in bf16, so vdpbf16ps forms exact products, two a
+// with AVX512_BF16. The activations are rounded to bf16 as they are packed
+// (QLinearKernels.h) and int4 codes are exact in bf16, so vdpbf16ps forms
+// exact products, two a
 // lane, at twice the rate of f32 multiply-adds. Per call, 16 output columns
 // at a time are repacked into a panel in which each 64-byte line holds
 // codes 2p and 2p + 1 of each of the 16 columns as a bf16 pair; one
@@ -158,9 +159,9 @@ void weightOnlyGemmBf16(const float *x, int64_t rows,
                         const IntegerWeight &weight, float *y, int64_t ldy,
                         int64_t begin, int64_t end) {
   int64_t k = weight.k, padded = paddedWidth(k);
-  // The rows as bf16 pairs, zero past k (exact for x on the bf16 grid),
-  // interleaved per tile of rows: 16 pairs of each of a tile's rows,
-  // transposed.
+  // The rows as bf16 pairs (vcvtne2ps2bf16: numerics::roundToBfloat16's
+  // bits), zero past k, interleaved per tile of rows: 16 pairs of each of a
+  // tile's rows, transposed.
   int64_t pairs = padded / 2;
   // Every entry is written below: no zeroing.
   std::unique_ptr<uint32_t[]> activations(new uint32_t[rows * pairs]);
