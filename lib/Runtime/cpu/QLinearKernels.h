@@ -104,15 +104,10 @@ constexpr int64_t kDequantizeRows = 8;
 /// x86, as f16 ones on sm90. Each product is exact in f32; the paths sum in
 /// other orders than the interpreter (which dequantizes, then multiplies):
 /// results agree with the interpreter on the rounded x within the bound of
-/// reordered f32 summation. With
-/// packed int4 codes, 8+ rows and AVX512_BF16 the products run on
-/// vdpbf16ps (WeightOnlyGemmBf16.cpp).
+/// reordered f32 summation. With packed int4 codes, 8+ rows and AVX512_BF16
+/// the products run on vdpbf16ps (WeightOnlyGemmBf16.cpp).
 void weightOnlyLinear(const float *x, int64_t rows, const IntegerWeight &weight,
                       float *y, int64_t ldy, int64_t begin, int64_t end);
-
-/// out[i] = numerics::roundToBfloat16(x[i]) for i < count, vectorized (the
-/// same bits on every path).
-void roundToBfloat16Rows(const float *x, int64_t count, float *out);
 
 /// The portable path of weightOnlyLinear.
 void weightOnlyLinearPortable(const float *x, int64_t rows,

@@ -54,6 +54,10 @@ inline void prefetchInt4(const IntegerWeight &weight, int64_t padded,
     __builtin_prefetch(weight.packedInt4 + (column * padded + code) / 2);
 }
 
+/// out[i] = numerics::roundToBfloat16(x[i]) for i < count, vectorized (the
+/// same bits on every path): weightOnlyLinear's activations.
+void roundToBfloat16Rows(const float *x, int64_t count, float *out);
+
 /// Rows of x [rows, k] rounded to bf16 (weightOnlyLinear's activations) and
 /// padded with zeros to paddedWidth(k), so that every 32-code chunk of the
 /// few-row weight-only kernels loads whole.
